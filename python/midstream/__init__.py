@@ -1,0 +1,23 @@
+"""midstream: incremental JSON parsing for LLM streams.
+
+Feed chunks as they arrive; after every chunk ``Parser.value`` holds the partial value of everything seen so far,
+finished values never change, and ``is_complete(path)`` says exactly which parts are final::
+
+    >>> import midstream
+    >>> parser = midstream.Parser()
+    >>> parser.feed('{"items": [{"id": 12')
+    >>> parser.value
+    {'items': [{}]}
+    >>> parser.feed(', "title": "Mids')
+    >>> parser.value
+    {'items': [{'id': 12, 'title': 'Mids'}]}
+    >>> parser.is_complete(("items", 0, "id")), parser.is_complete(("items", 0, "title"))
+    (True, False)
+"""
+
+from __future__ import annotations
+
+from midstream._errors import IncompleteJSONError, JSONError
+from midstream._native import DEFAULT_MAX_DEPTH, Event, Parser
+
+__all__ = ["DEFAULT_MAX_DEPTH", "Event", "IncompleteJSONError", "JSONError", "Parser"]

@@ -1,0 +1,5 @@
+"""``python -m midstream``: the same as the ``midstream`` command."""
+
+from midstream.cli import main
+
+raise SystemExit(main())

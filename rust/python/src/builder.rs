@@ -1,0 +1,385 @@
+//! Builds the partial Python value from the core's events, once: containers are created when they open and
+//! grown in place, finished values are converted once and never touched again. Only the open string is
+//! rebuilt, and only when someone reads the value after it grew.
+
+use midstream_core::{Event, Reject, ScalarKind, Sink};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+
+use crate::events::{EventKind, EventLog};
+use crate::strings::{KeyCache, TextBuffer};
+
+/// An open array or object on the path from the root to the value being written.
+pub(crate) struct Frame {
+    container: Container,
+    /// Objects: the key of the current (or last) member.
+    key: Option<Py<PyString>>,
+    /// Arrays: number of elements attached so far.
+    len: usize,
+    /// A child value has begun and not finished.
+    child_open: bool,
+    /// That child is already in the container (arrays, objects and strings are; numbers and literals are not
+    /// until they finish).
+    child_attached: bool,
+}
+
+enum Container {
+    Dict(Py<PyDict>),
+    List(Py<PyList>),
+}
+
+impl Frame {
+    fn container<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        match &self.container {
+            Container::Dict(dict) => dict.bind(py).clone().into_any(),
+            Container::List(list) => list.bind(py).clone().into_any(),
+        }
+    }
+
+    /// The path element of the child being written (or about to be).
+    fn child_element<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        match &self.container {
+            Container::Dict(_) => match &self.key {
+                Some(key) => key.bind(py).clone().into_any(),
+                None => py.None().into_bound(py),
+            },
+            Container::List(_) => {
+                let index = if self.child_open && self.child_attached {
+                    self.len - 1
+                } else {
+                    self.len
+                };
+                index.into_pyobject(py).expect("usize converts").into_any()
+            }
+        }
+    }
+}
+
+/// Where a path element points in an open frame, for comparisons without building Python objects.
+pub(crate) enum Step<'a> {
+    Key(&'a Py<PyString>),
+    Index(usize),
+}
+
+#[derive(Default)]
+pub(crate) struct Builder {
+    pub(crate) root: Option<Py<PyAny>>,
+    pub(crate) frames: Vec<Frame>,
+    /// Text of the open key or string value.
+    text: TextBuffer,
+    /// A string value is open and attached to its parent (or is the root).
+    string_open: bool,
+    /// The open string grew since it was last stored into its parent.
+    string_dirty: bool,
+    keys: KeyCache,
+    pub(crate) events: Option<EventLog>,
+}
+
+impl Builder {
+    pub(crate) fn with_events(events: bool) -> Self {
+        Builder {
+            events: events.then(EventLog::default),
+            ..Builder::default()
+        }
+    }
+
+    /// The value now: O(1), plus O(length) of the open string if it grew since the last read.
+    pub(crate) fn value(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.store_open_string(py)?;
+        Ok(match &self.root {
+            Some(root) => root.clone_ref(py),
+            None => py.None(),
+        })
+    }
+
+    /// A copy independent of later feeds: open containers are copied (shallowly), finished values shared.
+    pub(crate) fn snapshot(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let value = self.value(py)?;
+        if self.frames.is_empty() {
+            return Ok(value);
+        }
+        let mut copies = Vec::with_capacity(self.frames.len());
+        for frame in &self.frames {
+            copies.push(match &frame.container {
+                Container::Dict(dict) => dict.bind(py).copy()?.into_any(),
+                Container::List(list) => list.bind(py).get_slice(0, list.bind(py).len()).into_any(),
+            });
+        }
+        for (depth, frame) in self.frames.iter().enumerate().take(self.frames.len() - 1) {
+            copies[depth].set_item(frame.child_element(py), &copies[depth + 1])?;
+        }
+        Ok(copies.swap_remove(0).unbind())
+    }
+
+    /// The path of the value being written; `awaiting` is true when the next child's place is known (after a
+    /// key or an array comma) but it has not begun.
+    pub(crate) fn path<'py>(
+        &self,
+        py: Python<'py>,
+        awaiting: bool,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        let last = self.frames.len().saturating_sub(1);
+        let mut elements = Vec::with_capacity(self.frames.len());
+        for (depth, frame) in self.frames.iter().enumerate() {
+            if depth < last || frame.child_open || awaiting {
+                elements.push(frame.child_element(py));
+            }
+        }
+        PyTuple::new(py, elements)
+    }
+
+    /// The open path as steps, for `is_complete`.
+    pub(crate) fn open_steps(&self, awaiting: bool) -> Vec<Step<'_>> {
+        let last = self.frames.len().saturating_sub(1);
+        let mut steps = Vec::with_capacity(self.frames.len());
+        for (depth, frame) in self.frames.iter().enumerate() {
+            if depth < last || frame.child_open || awaiting {
+                steps.push(match &frame.container {
+                    Container::Dict(_) => match &frame.key {
+                        Some(key) => Step::Key(key),
+                        None => continue,
+                    },
+                    Container::List(_) => {
+                        Step::Index(if frame.child_open && frame.child_attached {
+                            frame.len - 1
+                        } else {
+                            frame.len
+                        })
+                    }
+                });
+            }
+        }
+        steps
+    }
+
+    fn store_open_string(&mut self, py: Python<'_>) -> PyResult<()> {
+        if !self.string_dirty {
+            return Ok(());
+        }
+        let string = self.text.to_py(py, 0)?.into_any();
+        self.replace_open_child(py, string)?;
+        self.string_dirty = false;
+        Ok(())
+    }
+
+    /// Put `value` where the open (attached) child is: the root, the object member, or the last array element.
+    fn replace_open_child(&mut self, py: Python<'_>, value: Bound<'_, PyAny>) -> PyResult<()> {
+        match self.frames.last() {
+            None => self.root = Some(value.unbind()),
+            Some(frame) => match &frame.container {
+                Container::Dict(dict) => {
+                    let key = frame.key.as_ref().expect("an object member has a key");
+                    dict.bind(py).set_item(key, value)?;
+                }
+                Container::List(list) => list.bind(py).set_item(frame.len - 1, value)?,
+            },
+        }
+        Ok(())
+    }
+
+    /// Add a child to the innermost open container (or make it the root).
+    fn attach(&mut self, py: Python<'_>, value: &Bound<'_, PyAny>, finished: bool) -> PyResult<()> {
+        match self.frames.last_mut() {
+            None => self.root = Some(value.clone().unbind()),
+            Some(frame) => {
+                match &frame.container {
+                    Container::Dict(dict) => {
+                        let key = frame.key.as_ref().expect("an object member has a key");
+                        dict.bind(py).set_item(key, value)?;
+                    }
+                    Container::List(list) => {
+                        list.bind(py).append(value)?;
+                        frame.len += 1;
+                    }
+                }
+                frame.child_open = !finished;
+                frame.child_attached = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// The innermost container's child has finished.
+    fn child_done(&mut self) {
+        if let Some(frame) = self.frames.last_mut() {
+            frame.child_open = false;
+        }
+    }
+
+    fn record(&mut self, py: Python<'_>, kind: EventKind, value: Bound<'_, PyAny>) -> PyResult<()> {
+        if self.events.is_none() {
+            return Ok(());
+        }
+        let path = self.child_path(py)?;
+        if let Some(events) = &mut self.events {
+            events.push(py, kind, path, value)?;
+        }
+        Ok(())
+    }
+
+    /// The path of the innermost container's current child (or `()` for the root).
+    fn child_path<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(py, self.frames.iter().map(|frame| frame.child_element(py)))
+    }
+
+    /// Send the part of the open string not yet reported as a delta event.
+    pub(crate) fn flush_delta(&mut self, py: Python<'_>) -> PyResult<()> {
+        let Some(events) = &self.events else {
+            return Ok(());
+        };
+        if !self.string_open || events.delta_from >= self.text.len() {
+            return Ok(());
+        }
+        let delta = self.text.to_py(py, events.delta_from)?.into_any();
+        let end = self.text.len();
+        self.record(py, EventKind::Delta, delta)?;
+        if let Some(events) = &mut self.events {
+            events.delta_from = end;
+        }
+        Ok(())
+    }
+
+    fn on_event(&mut self, py: Python<'_>, event: Event<'_>) -> PyResult<()> {
+        match event {
+            Event::Fragment(text) => {
+                self.text.push_str(text);
+                self.string_dirty = self.string_open;
+            }
+            Event::BeginObject => self.open(py, true)?,
+            Event::BeginArray => self.open(py, false)?,
+            Event::EndObject | Event::EndArray => {
+                let frame = self.frames.pop().expect("the core balances containers");
+                let value = frame.container(py);
+                self.record(py, EventKind::End, value)?;
+                self.child_done();
+            }
+            Event::BeginKey => self.text.clear(),
+            Event::EndKey => {
+                let key = match self.text.as_str() {
+                    Some(text) => self.keys.get(py, text),
+                    None => self.text.to_py(py, 0)?,
+                };
+                if let Some(frame) = self.frames.last_mut() {
+                    frame.key = Some(key.unbind());
+                }
+            }
+            Event::BeginString => {
+                self.text.clear();
+                let empty = PyString::intern(py, "").into_any();
+                self.attach(py, &empty, false)?;
+                self.string_open = true;
+                if let Some(events) = &mut self.events {
+                    events.delta_from = 0;
+                }
+                self.record(py, EventKind::Begin, EventKind::type_name(py, "string"))?;
+            }
+            Event::EndString => {
+                self.flush_delta(py)?;
+                let string = self.text.to_py(py, 0)?.into_any();
+                self.replace_open_child(py, string.clone())?;
+                self.string_open = false;
+                self.string_dirty = false;
+                self.record(py, EventKind::End, string)?;
+                self.child_done();
+            }
+            Event::LoneSurrogate(unit) => {
+                self.text.push_surrogate(unit);
+                self.string_dirty = self.string_open;
+            }
+            Event::Begin(kind) => {
+                if let Some(frame) = self.frames.last_mut() {
+                    frame.child_open = true;
+                    frame.child_attached = false;
+                }
+                let name = match kind {
+                    ScalarKind::Number => "number",
+                    ScalarKind::Bool => "boolean",
+                    ScalarKind::Null => "null",
+                };
+                self.record(py, EventKind::Begin, EventKind::type_name(py, name))?;
+            }
+            Event::Number(number) => {
+                let value = convert_number(py, number.text, number.is_integer)?;
+                self.finish_scalar(py, value)?;
+            }
+            Event::Bool(b) => {
+                let value = pyo3::types::PyBool::new(py, b).to_owned().into_any();
+                self.finish_scalar(py, value)?;
+            }
+            Event::Null => self.finish_scalar(py, py.None().into_bound(py))?,
+        }
+        Ok(())
+    }
+
+    fn finish_scalar(&mut self, py: Python<'_>, value: Bound<'_, PyAny>) -> PyResult<()> {
+        self.attach(py, &value, true)?;
+        // `attach` counted the element; report the path as the element's own index.
+        if let Some(frame) = self.frames.last_mut() {
+            frame.child_open = true;
+        }
+        self.record(py, EventKind::End, value)?;
+        self.child_done();
+        Ok(())
+    }
+
+    fn open(&mut self, py: Python<'_>, object: bool) -> PyResult<()> {
+        let (container, value) = if object {
+            let dict = PyDict::new(py);
+            (Container::Dict(dict.clone().unbind()), dict.into_any())
+        } else {
+            let list = PyList::empty(py);
+            (Container::List(list.clone().unbind()), list.into_any())
+        };
+        self.attach(py, &value, false)?;
+        let name = if object { "object" } else { "array" };
+        self.record(py, EventKind::Begin, EventKind::type_name(py, name))?;
+        self.frames.push(Frame {
+            container,
+            key: None,
+            len: 0,
+            child_open: false,
+            child_attached: false,
+        });
+        Ok(())
+    }
+}
+
+fn convert_number<'py>(
+    py: Python<'py>,
+    text: &str,
+    is_integer: bool,
+) -> PyResult<Bound<'py, PyAny>> {
+    if is_integer {
+        if text.len() <= 18 {
+            if let Ok(small) = text.parse::<i64>() {
+                return Ok(small.into_pyobject(py)?.into_any());
+            }
+        }
+        // Python's own int() keeps big integers exact and enforces sys.get_int_max_str_digits().
+        return py.get_type::<PyInt>().call1((text,));
+    }
+    // Rust's parser rounds correctly, as Python's float() does; out-of-range values become inf, as in json.loads.
+    match text.parse::<f64>() {
+        Ok(float) => Ok(PyFloat::new(py, float).into_any()),
+        Err(_) => py.get_type::<PyFloat>().call1((text,)),
+    }
+}
+
+/// The builder as a core [`Sink`] for the duration of one `feed`, holding the GIL token.
+pub(crate) struct Feeding<'a, 'py> {
+    pub(crate) py: Python<'py>,
+    pub(crate) builder: &'a mut Builder,
+    /// A Python exception raised while building (kept whole so its type survives).
+    pub(crate) failure: Option<PyErr>,
+}
+
+impl Sink for Feeding<'_, '_> {
+    #[inline]
+    fn event(&mut self, event: Event<'_>) -> Result<(), Reject> {
+        self.builder.on_event(self.py, event).map_err(|error| {
+            let message = error.to_string();
+            self.failure = Some(error);
+            Reject(message)
+        })
+    }
+}

@@ -1,0 +1,17 @@
+//! `midstream._native`: the PyO3 bindings of `midstream-core`.
+
+mod builder;
+mod errors;
+mod events;
+mod parser;
+mod strings;
+
+use pyo3::prelude::*;
+
+#[pymodule(gil_used = true)]
+fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<parser::Parser>()?;
+    module.add_class::<events::Event>()?;
+    module.add("DEFAULT_MAX_DEPTH", midstream_core::DEFAULT_MAX_DEPTH)?;
+    Ok(())
+}

@@ -1,0 +1,247 @@
+//! `midstream.Parser`: the core state machine plus the incremental Python value.
+
+use midstream_core::{ErrorKind, Options};
+use pyo3::exceptions::{PyTypeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyInt, PyList, PyString, PyTuple};
+
+use crate::builder::{Builder, Feeding, Step};
+use crate::errors::to_py_err;
+use crate::events::Event;
+
+/// A push-fed JSON parser holding the partial value of everything fed so far.
+///
+/// ```python
+/// parser = Parser()
+/// parser.feed('{"title": "Hel')
+/// parser.value          # {'title': 'Hel'}
+/// parser.is_complete(("title",))   # False
+/// ```
+#[pyclass(module = "midstream", name = "Parser")]
+pub(crate) struct Parser {
+    core: midstream_core::Parser,
+    builder: Builder,
+    finished: bool,
+}
+
+#[pymethods]
+impl Parser {
+    #[new]
+    #[pyo3(signature = (*, max_depth = midstream_core::DEFAULT_MAX_DEPTH, allow_nan = false, events = false))]
+    fn new(max_depth: usize, allow_nan: bool, events: bool) -> Self {
+        let options = Options::default().max_depth(max_depth).allow_nan(allow_nan);
+        Parser {
+            core: midstream_core::Parser::with_options(options),
+            builder: Builder::with_events(events),
+            finished: false,
+        }
+    }
+
+    /// Feed the next chunk (`bytes`, `bytearray`, `memoryview` or `str`, cut anywhere).
+    fn feed(&mut self, py: Python<'_>, chunk: &Bound<'_, PyAny>) -> PyResult<()> {
+        if let Ok(bytes) = chunk.cast::<PyBytes>() {
+            return self.feed_bytes(py, bytes.as_bytes());
+        }
+        if let Ok(text) = chunk.cast::<PyString>() {
+            return match text.to_str() {
+                Ok(text) => self.feed_bytes(py, text.as_bytes()),
+                // A str with lone surrogates: pass them through as (invalid) UTF-8 so the error has an offset.
+                Err(_) => {
+                    let encoded = text.call_method1("encode", ("utf-8", "surrogatepass"))?;
+                    self.feed_bytes(py, encoded.cast::<PyBytes>()?.as_bytes())
+                }
+            };
+        }
+        if let Ok(array) = chunk.cast::<PyByteArray>() {
+            let bytes = array.to_vec();
+            return self.feed_bytes(py, &bytes);
+        }
+        if let Ok(buffer) = pyo3::buffer::PyBuffer::<u8>::get(chunk) {
+            let bytes = buffer.to_vec(py)?;
+            return self.feed_bytes(py, &bytes);
+        }
+        Err(PyTypeError::new_err(format!(
+            "feed() takes bytes, bytearray, memoryview or str, not {}",
+            chunk.get_type().name()?
+        )))
+    }
+
+    /// The partial value: `None` before the root begins. This is the live object, extended in place by later
+    /// feeds (finished parts never change); use `snapshot()` for a copy that stays as it is.
+    #[getter]
+    fn value(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.builder.value(py)
+    }
+
+    /// A copy of the partial value that later feeds will not change. Copies only the open containers (the
+    /// path being written); finished values are shared with `value`.
+    fn snapshot(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.builder.snapshot(py)
+    }
+
+    /// The path (keys and indices) of the value being written now; `()` is the root.
+    #[getter]
+    fn path<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        self.builder.path(py, self.core.is_awaiting_value())
+    }
+
+    /// Whether the value at `path` has finished. False for values not begun yet.
+    #[pyo3(signature = (path = None))]
+    fn is_complete(&mut self, py: Python<'_>, path: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+        let path: Vec<Bound<'_, PyAny>> = match path {
+            None => Vec::new(),
+            Some(path) if path.cast::<PyString>().is_ok() => {
+                return Err(PyTypeError::new_err(
+                    "path must be a tuple of keys and indices, not a str",
+                ));
+            }
+            Some(path) => path.try_iter()?.collect::<PyResult<_>>()?,
+        };
+        for element in &path {
+            if element.cast::<PyString>().is_err() && element.cast::<PyInt>().is_err() {
+                return Err(PyTypeError::new_err(format!(
+                    "path elements must be str keys or int indices, not {}",
+                    element.get_type().name()?
+                )));
+            }
+        }
+        if self.core.is_root_pending() {
+            return Ok(false);
+        }
+        if !self.core.is_root_complete() {
+            let open = self.builder.open_steps(self.core.is_awaiting_value());
+            let on_open_path = path.len() <= open.len()
+                && path
+                    .iter()
+                    .zip(&open)
+                    .all(|(element, step)| step_matches(py, element, step));
+            if on_open_path {
+                return Ok(false);
+            }
+            if self.builder.root.is_none() {
+                return Ok(false);
+            }
+        }
+        let mut current = self.builder.value(py)?.into_bound(py);
+        for element in &path {
+            let next = if let Ok(dict) = current.cast::<PyDict>() {
+                if element.cast::<PyString>().is_err() {
+                    return Ok(false);
+                }
+                dict.get_item(element)?
+            } else if let Ok(list) = current.cast::<PyList>() {
+                match element.extract::<usize>() {
+                    Ok(index) if element.cast::<pyo3::types::PyBool>().is_err() => {
+                        list.get_item(index).ok()
+                    }
+                    _ => return Ok(false),
+                }
+            } else {
+                None
+            };
+            match next {
+                Some(next) => current = next,
+                None => return Ok(false),
+            }
+        }
+        Ok(true)
+    }
+
+    /// Declare the end of the input and return the final value. Raises `IncompleteJSONError` if the document is
+    /// cut short, `JSONError` if it was malformed.
+    fn finish(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        if !self.finished {
+            let mut sink = Feeding {
+                py,
+                builder: &mut self.builder,
+                failure: None,
+            };
+            let result = self.core.finish(&mut sink);
+            let failure = sink.failure.take();
+            if let Err(error) = result {
+                return Err(failure_or(py, failure, &error));
+            }
+            self.finished = true;
+        }
+        self.builder.value(py)
+    }
+
+    /// True once the root value is complete.
+    #[getter]
+    fn done(&self) -> bool {
+        self.core.is_root_complete()
+    }
+
+    /// Number of bytes fed so far (UTF-8 bytes for `str` chunks).
+    #[getter]
+    fn offset(&self) -> u64 {
+        self.core.offset()
+    }
+
+    /// The events recorded since the last call (requires `Parser(events=True)`).
+    fn drain_events(&mut self) -> PyResult<Vec<Py<Event>>> {
+        match &mut self.builder.events {
+            Some(log) => Ok(std::mem::take(&mut log.items)),
+            None => Err(PyValueError::new_err(
+                "events are off: create the parser with Parser(events=True)",
+            )),
+        }
+    }
+
+    fn __repr__(&self) -> String {
+        let state = if self.core.error().is_some() {
+            "failed"
+        } else if self.core.is_root_complete() {
+            "complete"
+        } else {
+            "partial"
+        };
+        format!(
+            "<midstream.Parser {state}, {} bytes fed>",
+            self.core.offset()
+        )
+    }
+}
+
+impl Parser {
+    fn feed_bytes(&mut self, py: Python<'_>, bytes: &[u8]) -> PyResult<()> {
+        let mut sink = Feeding {
+            py,
+            builder: &mut self.builder,
+            failure: None,
+        };
+        let result = self.core.feed(bytes, &mut sink);
+        let failure = sink.failure.take();
+        let flushed = self.builder.flush_delta(py);
+        if let Err(error) = result {
+            return Err(failure_or(py, failure, &error));
+        }
+        flushed
+    }
+}
+
+/// The error to raise: a Python exception from building a value is kept if it is not a plain ValueError
+/// (MemoryError, KeyboardInterrupt...), else the core's JSONError with the ValueError as its cause.
+fn failure_or(py: Python<'_>, failure: Option<PyErr>, error: &midstream_core::Error) -> PyErr {
+    let json_error = to_py_err(py, error);
+    match failure {
+        Some(failure) if !failure.is_instance_of::<PyValueError>(py) => failure,
+        Some(failure) if matches!(error.kind, ErrorKind::Rejected(_)) => {
+            json_error.set_cause(py, Some(failure));
+            json_error
+        }
+        _ => json_error,
+    }
+}
+
+fn step_matches(py: Python<'_>, element: &Bound<'_, PyAny>, step: &Step<'_>) -> bool {
+    match step {
+        Step::Key(key) => {
+            element.cast::<PyString>().is_ok() && element.eq(key.bind(py)).unwrap_or(false)
+        }
+        Step::Index(index) => {
+            element.cast::<pyo3::types::PyBool>().is_err()
+                && element.extract::<usize>().ok() == Some(*index)
+        }
+    }
+}
