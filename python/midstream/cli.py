@@ -31,7 +31,11 @@ def _dump(value: Any) -> str:
 
 
 def parse_stream(
-    chunks: Iterable[bytes], out: TextIO, *, events: bool = False, max_depth: int | None = None,
+    chunks: Iterable[bytes],
+    out: TextIO,
+    *,
+    events: bool = False,
+    max_depth: int | None = None,
     allow_nan: bool = False,
 ) -> None:
     """Print partial values (or events) of the JSON in ``chunks`` to ``out``. Raises ``JSONError``."""
@@ -48,7 +52,8 @@ def parse_stream(
                 out.write(_dump({"kind": event.kind, "path": list(event.path), "value": event.value}) + "\n")
         else:
             text = _dump(parser.value)
-            if parser.value is not None and text != last:
+            # `None` is both "no root yet" and a finished root `null`; print the latter.
+            if (parser.value is not None or parser.done) and text != last:
                 out.write(text + "\n")
                 last = text
         out.flush()
@@ -65,7 +70,10 @@ def parse_stream(
 def _parse_command(args: argparse.Namespace) -> int:
     try:
         parse_stream(
-            read_chunks(sys.stdin.fileno()), sys.stdout, events=args.events, max_depth=args.max_depth,
+            read_chunks(sys.stdin.fileno()),
+            sys.stdout,
+            events=args.events,
+            max_depth=args.max_depth,
             allow_nan=args.allow_nan,
         )
     except JSONError as error:
@@ -76,6 +84,12 @@ def _parse_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_command(args: argparse.Namespace) -> int:
+    from midstream import demo
+
+    return demo.run(sys.stdout, items=args.items, frames=args.frames, delay=args.delay)
+
+
 def build_argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="midstream", description=__doc__.split("\n\n")[0] if __doc__ else None)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -84,6 +98,11 @@ def build_argument_parser() -> argparse.ArgumentParser:
     parse.add_argument("--max-depth", type=int, default=None, help="nesting depth limit")
     parse.add_argument("--allow-nan", action="store_true", help="accept NaN, Infinity and -Infinity")
     parse.set_defaults(run=_parse_command)
+    demo = commands.add_parser("demo", help="stream a JSON answer token by token and watch it take shape")
+    demo.add_argument("--items", type=int, default=6, help="number of items in the streamed answer")
+    demo.add_argument("--frames", type=int, default=12, help="how many partial values to show")
+    demo.add_argument("--delay", type=float, default=0.0, help="seconds to pause between frames")
+    demo.set_defaults(run=_demo_command)
     return parser
 
 

@@ -148,6 +148,70 @@ impl Literal {
     }
 }
 
+/// Chunks up to this size (token-sized streaming) decode each string run inline; longer ones validate the rest of
+/// the chunk once, in one long `from_utf8` call (word-at-a-time over ASCII), and slice runs out of it.
+const SMALL_CHUNK: usize = 64;
+
+/// The valid UTF-8 prefix of the rest of a chunk, from some offset: string runs and numbers inside it are sliced
+/// out as `&str` without validating them again.
+struct Validated<'a> {
+    /// Offset in the chunk where `text` starts.
+    from: usize,
+    text: &'a str,
+}
+
+impl<'a> Validated<'a> {
+    /// The plain string run `input[start..end]` as text, or `None` if it holds invalid or unfinished UTF-8; the
+    /// validated region then covers `start` and ends at the first byte of the run that is not valid UTF-8.
+    #[inline(always)]
+    fn run(&mut self, input: &'a [u8], start: usize, end: usize) -> Option<&'a str> {
+        if input.len() > SMALL_CHUNK {
+            return self.slice(input, start, end);
+        }
+        let run = &input[start..end];
+        let text = run.utf8_chunks().next().map_or("", |chunk| chunk.valid());
+        if text.len() == run.len() {
+            return Some(text);
+        }
+        *self = Validated { from: start, text };
+        None
+    }
+
+    /// `input[start..end]` as text if it lies in the validated region, (re)validating from `start` if `start`
+    /// lies outside it. `None` means the run holds invalid or unfinished UTF-8: the caller finds out which.
+    #[inline(always)]
+    fn slice(&mut self, input: &'a [u8], start: usize, end: usize) -> Option<&'a str> {
+        if start < self.from || start >= self.from + self.text.len() {
+            self.validate_from(input, start);
+        }
+        self.text
+            .get(start - self.from..end.checked_sub(self.from)?)
+    }
+
+    /// Validate the rest of the chunk from `start`, up to its first invalid or unfinished UTF-8 sequence.
+    #[inline]
+    fn validate_from(&mut self, input: &'a [u8], start: usize) {
+        let rest = &input[start..];
+        // A short rest is cheaper to decode inline than to hand to `from_utf8`.
+        let text = if rest.len() <= SMALL_CHUNK {
+            rest.utf8_chunks().next().map_or("", |chunk| chunk.valid())
+        } else {
+            valid_prefix(rest)
+        };
+        *self = Validated { from: start, text };
+    }
+}
+
+/// The longest valid UTF-8 prefix of `bytes`, in one `from_utf8` pass (word-at-a-time over ASCII).
+#[inline(never)]
+fn valid_prefix(bytes: &[u8]) -> &str {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        // The prefix up to `valid_up_to` is valid, so the second call cannot fail.
+        Err(error) => std::str::from_utf8(&bytes[..error.valid_up_to()]).unwrap_or_default(),
+    }
+}
+
 /// A push-fed JSON parser: give it chunks cut anywhere, get [`Event`]s as soon as the bytes prove them.
 ///
 /// ```
@@ -174,7 +238,8 @@ pub struct Parser {
     consumed: u64,
     line: u64,
     line_start: u64,
-    /// Offset of the first byte of the value being parsed (for errors raised by the sink).
+    /// Offset of the first byte of the value being parsed, or of the closing bracket being processed (for errors
+    /// raised by the sink).
     value_start: u64,
     /// Text of a number cut by a chunk boundary.
     number: Vec<u8>,
@@ -193,6 +258,22 @@ impl Default for Parser {
 #[inline(always)]
 fn is_whitespace(byte: u8) -> bool {
     matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// The text of a one-character escape `\\byte` (not `\\u`).
+#[inline]
+fn short_escape(byte: u8) -> Option<&'static str> {
+    Some(match byte {
+        b'"' => "\"",
+        b'\\' => "\\",
+        b'/' => "/",
+        b'b' => "\u{8}",
+        b'f' => "\u{c}",
+        b'n' => "\n",
+        b'r' => "\r",
+        b't' => "\t",
+        _ => return None,
+    })
 }
 
 #[inline]
@@ -264,18 +345,24 @@ impl Parser {
     /// Feed the next chunk. Events for everything the chunk proves are sent to `sink` before it returns.
     /// After an error, every call returns the same error.
     pub fn feed<S: Sink + ?Sized>(&mut self, input: &[u8], sink: &mut S) -> Result<(), Error> {
-        if let Some(error) = &self.error {
-            return Err(error.clone());
-        }
-        if self.state == State::Done {
-            return Err(self.error_at(self.consumed, ErrorKind::Finished));
+        if self.error.is_some() || self.state == State::Done {
+            return Err(self.refusal());
         }
         let result = self.run(input, sink);
         self.consumed += input.len() as u64;
-        result.map_err(|error| {
+        if let Err(error) = &result {
             self.error = Some(error.clone());
-            error
-        })
+        }
+        result
+    }
+
+    /// Why `feed` refuses input: the sticky error, or the end of a finished document.
+    #[cold]
+    fn refusal(&self) -> Error {
+        match &self.error {
+            Some(error) => error.clone(),
+            None => self.error_at(self.consumed, ErrorKind::Finished),
+        }
     }
 
     /// Declare the end of the input. Completes a root number (`123` needs no byte after it at the very end) and
@@ -318,6 +405,25 @@ impl Parser {
             State::Literal { literal, .. } => literal.expected(),
         };
         Err(self.error_at(self.consumed, ErrorKind::Incomplete { expected }))
+    }
+
+    /// True if `byte` may come right after a value in the current container (or after the root).
+    #[inline]
+    fn may_follow_value(&self, byte: u8) -> bool {
+        is_whitespace(byte)
+            || match self.stack.last() {
+                Some(Container::Array) => byte == b',' || byte == b']',
+                Some(Container::Object) => byte == b',' || byte == b'}',
+                None => false,
+            }
+    }
+
+    fn after_number_expected(&self) -> &'static str {
+        match self.stack.last() {
+            Some(Container::Array) => "a digit, ',' or ']'",
+            Some(Container::Object) => "a digit, ',' or '}'",
+            None => "a digit, whitespace or the end of input",
+        }
     }
 
     fn after_value_expected(&self) -> &'static str {
@@ -365,24 +471,28 @@ impl Parser {
 
     fn run<S: Sink + ?Sized>(&mut self, input: &[u8], sink: &mut S) -> Result<(), Error> {
         let mut i = 0;
+        let mut valid = Validated { from: 0, text: "" };
         while i < input.len() {
             i = match self.state {
-                State::Str { key, escape } => self.string(input, i, key, escape, sink)?,
-                State::Number(num) => self.number(input, i, num, sink)?,
+                State::Str { key, escape } => {
+                    self.string(input, &mut valid, i, key, escape, sink)?
+                }
+                State::Number(num) => self.number_from(input, &mut valid, i, i, num, sink)?,
                 State::Literal { literal, matched } => {
                     self.literal(input, i, literal, matched, sink)?
                 }
                 State::Done => return Err(self.error_at(self.at(i), ErrorKind::Finished)),
-                _ => self.structural(input, i, sink)?,
+                _ => self.structural(input, &mut valid, i, sink)?,
             };
         }
         Ok(())
     }
 
     /// Whitespace, punctuation and the first byte of each value.
-    fn structural<S: Sink + ?Sized>(
+    fn structural<'a, S: Sink + ?Sized>(
         &mut self,
-        input: &[u8],
+        input: &'a [u8],
+        valid: &mut Validated<'a>,
         mut i: usize,
         sink: &mut S,
     ) -> Result<usize, Error> {
@@ -400,12 +510,14 @@ impl Parser {
             i += 1;
         };
         match self.state {
-            State::Value => self.begin_value(input, i, byte, "a JSON value", sink),
+            State::Value => self.begin_value(input, valid, i, byte, "a JSON value", sink),
             State::ArrayFirst if byte == b']' => {
-                self.close(Container::Array, sink)?;
+                self.close(Container::Array, i, sink)?;
                 Ok(i + 1)
             }
-            State::ArrayFirst => self.begin_value(input, i, byte, "a JSON value or ']'", sink),
+            State::ArrayFirst => {
+                self.begin_value(input, valid, i, byte, "a JSON value or ']'", sink)
+            }
             State::ObjectFirst | State::Key if byte == b'"' => {
                 self.value_start = self.at(i);
                 self.send(sink, Event::BeginKey)?;
@@ -416,7 +528,7 @@ impl Parser {
                 Ok(i + 1)
             }
             State::ObjectFirst if byte == b'}' => {
-                self.close(Container::Object, sink)?;
+                self.close(Container::Object, i, sink)?;
                 Ok(i + 1)
             }
             State::ObjectFirst => Err(self.unexpected(i, byte, "a string key or '}'")),
@@ -431,8 +543,8 @@ impl Parser {
                 match (top, byte) {
                     (Container::Array, b',') => self.state = State::Value,
                     (Container::Object, b',') => self.state = State::Key,
-                    (Container::Array, b']') => self.close(Container::Array, sink)?,
-                    (Container::Object, b'}') => self.close(Container::Object, sink)?,
+                    (Container::Array, b']') => self.close(Container::Array, i, sink)?,
+                    (Container::Object, b'}') => self.close(Container::Object, i, sink)?,
                     _ => return Err(self.unexpected(i, byte, self.after_value_expected())),
                 }
                 Ok(i + 1)
@@ -444,7 +556,15 @@ impl Parser {
         }
     }
 
-    fn close<S: Sink + ?Sized>(&mut self, container: Container, sink: &mut S) -> Result<(), Error> {
+    /// Close the innermost container at its bracket `input[i]`.
+    fn close<S: Sink + ?Sized>(
+        &mut self,
+        container: Container,
+        i: usize,
+        sink: &mut S,
+    ) -> Result<(), Error> {
+        // A sink that refuses the end event is reported at the bracket (on the current line).
+        self.value_start = self.at(i);
         self.stack.pop();
         let event = match container {
             Container::Array => Event::EndArray,
@@ -455,9 +575,10 @@ impl Parser {
         Ok(())
     }
 
-    fn begin_value<S: Sink + ?Sized>(
+    fn begin_value<'a, S: Sink + ?Sized>(
         &mut self,
-        input: &[u8],
+        input: &'a [u8],
+        valid: &mut Validated<'a>,
         i: usize,
         byte: u8,
         expected: &'static str,
@@ -498,7 +619,7 @@ impl Parser {
                 };
                 // The number's first byte is re-read by `number()` so that short numbers stay zero-copy.
                 self.state = State::Number(num);
-                return self.number_from(input, i, i + 1, num, sink);
+                return self.number_from(input, valid, i, i + 1, num, sink);
             }
             b't' => Literal::True,
             b'f' => Literal::False,
@@ -557,27 +678,26 @@ impl Parser {
         Ok(i)
     }
 
-    fn number<S: Sink + ?Sized>(
-        &mut self,
-        input: &[u8],
-        i: usize,
-        num: Num,
-        sink: &mut S,
-    ) -> Result<usize, Error> {
-        self.number_from(input, i, i, num, sink)
-    }
-
     /// Continue a number whose text starts at `input[start..]` (or, if it began in an earlier chunk, in
     /// `self.number`) and whose bytes up to `i` are already checked.
-    fn number_from<S: Sink + ?Sized>(
+    fn number_from<'a, S: Sink + ?Sized>(
         &mut self,
-        input: &[u8],
+        input: &'a [u8],
+        valid: &mut Validated<'a>,
         start: usize,
         mut i: usize,
         mut num: Num,
         sink: &mut S,
     ) -> Result<usize, Error> {
         while let Some(&byte) = input.get(i) {
+            if matches!(num, Num::Int | Num::Frac | Num::ExpDigits) && byte.is_ascii_digit() {
+                // Fast path: a run of digits does not change the state.
+                i += 1;
+                while input.get(i).is_some_and(u8::is_ascii_digit) {
+                    i += 1;
+                }
+                continue;
+            }
             if let Some(next) = num.step(byte) {
                 num = next;
                 i += 1;
@@ -600,8 +720,23 @@ impl Parser {
                     "'.', 'e' or the end of the number (no leading zeros)",
                 ));
             }
+            // Only a byte that may follow a value here finishes the number: `12x` is an error, not 12.
+            if !self.may_follow_value(byte) {
+                return Err(self.unexpected(i, byte, self.after_number_expected()));
+            }
             if self.number.is_empty() {
-                self.emit_number(&input[start..i], num.is_integer(), sink)?;
+                // Number bytes are ASCII: slicing them out of the validated chunk avoids a `from_utf8` per number.
+                let text = match valid.slice(input, start, i) {
+                    Some(text) => text,
+                    None => std::str::from_utf8(&input[start..i]).unwrap_or("0"),
+                };
+                self.send(
+                    sink,
+                    Event::Number(Number {
+                        text,
+                        is_integer: num.is_integer(),
+                    }),
+                )?;
             } else {
                 let mut number = std::mem::take(&mut self.number);
                 number.extend_from_slice(&input[start..i]);
@@ -629,9 +764,10 @@ impl Parser {
         self.send(sink, Event::Number(Number { text, is_integer }))
     }
 
-    fn string<S: Sink + ?Sized>(
+    fn string<'a, S: Sink + ?Sized>(
         &mut self,
-        input: &[u8],
+        input: &'a [u8],
+        valid: &mut Validated<'a>,
         mut i: usize,
         key: bool,
         mut escape: Escape,
@@ -649,7 +785,7 @@ impl Parser {
                 Escape::None => {
                     let end = scan::find_special(input, i);
                     if end > i {
-                        self.plain_run(input, i, end, sink)?;
+                        self.plain_run(input, valid, i, end, sink)?;
                     }
                     i = end;
                     let Some(&byte) = input.get(i) else {
@@ -665,7 +801,15 @@ impl Parser {
                             }
                             return Ok(i + 1);
                         }
-                        b'\\' => escape = Escape::Backslash,
+                        b'\\' => {
+                            // Fast path: a short escape wholly in this chunk.
+                            if let Some(decoded) = input.get(i + 1).and_then(|&b| short_escape(b)) {
+                                self.send(sink, Event::Fragment(decoded))?;
+                                i += 2;
+                                continue;
+                            }
+                            escape = Escape::Backslash;
+                        }
                         _ => {
                             let error = ErrorKind::ControlCharacter { found: byte };
                             return Err(self.error_at(self.at(i), error));
@@ -674,29 +818,17 @@ impl Parser {
                     i += 1;
                 }
                 Escape::Backslash => {
-                    let decoded = match byte {
-                        b'"' => "\"",
-                        b'\\' => "\\",
-                        b'/' => "/",
-                        b'b' => "\u{8}",
-                        b'f' => "\u{c}",
-                        b'n' => "\n",
-                        b'r' => "\r",
-                        b't' => "\t",
-                        b'u' => "",
-                        _ => {
-                            return Err(self.unexpected(
-                                i,
-                                byte,
-                                "an escape: one of \" \\ / b f n r t u",
-                            ));
-                        }
-                    };
                     if byte == b'u' {
                         escape = Escape::Hex { digits: 0, code: 0 };
-                    } else {
+                    } else if let Some(decoded) = short_escape(byte) {
                         self.send(sink, Event::Fragment(decoded))?;
                         escape = Escape::None;
+                    } else {
+                        return Err(self.unexpected(
+                            i,
+                            byte,
+                            "an escape: one of \" \\ / b f n r t u",
+                        ));
                     }
                     i += 1;
                 }
@@ -790,38 +922,46 @@ impl Parser {
     }
 
     /// Validate and send `input[start..end]`, a run with no quote, backslash or control byte.
-    fn plain_run<S: Sink + ?Sized>(
+    fn plain_run<'a, S: Sink + ?Sized>(
         &mut self,
-        input: &[u8],
+        input: &'a [u8],
+        valid: &mut Validated<'a>,
         start: usize,
         end: usize,
         sink: &mut S,
     ) -> Result<(), Error> {
-        let run = &input[start..end];
-        let Some(chunk) = run.utf8_chunks().next() else {
-            return Ok(());
-        };
-        let valid = chunk.valid();
-        if !valid.is_empty() {
-            self.send(sink, Event::Fragment(valid))?;
+        if let Some(text) = valid.run(input, start, end) {
+            return self.send(sink, Event::Fragment(text));
         }
-        let invalid = chunk.invalid();
-        if invalid.is_empty() {
-            return Ok(());
+        // Only a run holding invalid or unfinished UTF-8 gets here (at most once per chunk). The validated region
+        // now covers `start` and ends inside the run, at the first byte that is not valid UTF-8.
+        let bad_start = (valid.from + valid.text.len()).clamp(start, end);
+        let prefix = valid
+            .text
+            .get(start.saturating_sub(valid.from)..bad_start - valid.from);
+        if let Some(prefix) = prefix.filter(|prefix| !prefix.is_empty()) {
+            self.send(sink, Event::Fragment(prefix))?;
         }
-        let bad_start = start + valid.len();
-        let at_chunk_end = end == input.len() && bad_start + invalid.len() == end;
-        if at_chunk_end && scan::is_unfinished_sequence(invalid) {
-            self.utf8[..invalid.len()].copy_from_slice(invalid);
-            self.utf8_len = invalid.len() as u8;
-            return Ok(());
-        }
-        // The sequence broke at its lead byte if that byte can never start one, else at the byte after the
-        // longest valid part (which may be the quote, backslash or control byte that ended the run).
-        let offending = if scan::sequence_len(invalid[0]).is_none() {
+        let bad = &input[bad_start..end];
+        let offending = if scan::is_unfinished_sequence(bad) {
+            // The run ends inside a sequence that more bytes could complete: hold it if the chunk ends here;
+            // otherwise the quote, backslash or control byte that ended the run broke it.
+            if end == input.len() {
+                self.utf8[..bad.len()].copy_from_slice(bad);
+                self.utf8_len = bad.len() as u8;
+                return Ok(());
+            }
+            end
+        } else if scan::sequence_len(bad[0]).is_none() {
+            // A byte that can never start a sequence.
             bad_start
         } else {
-            bad_start + invalid.len()
+            // The sequence broke at the byte after its longest valid part.
+            let len = std::str::from_utf8(bad)
+                .err()
+                .and_then(|e| e.error_len())
+                .unwrap_or(1);
+            bad_start + len
         };
         let found = input.get(offending).copied().unwrap_or(0);
         Err(self.error_at(self.at(offending), ErrorKind::InvalidUtf8 { found }))

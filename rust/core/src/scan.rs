@@ -5,16 +5,17 @@ const HIGHS: u64 = 0x8080_8080_8080_8080;
 
 /// High bit set in each byte of `word` that is `"`, `\` or a control character (< 0x20).
 ///
-/// Each test is the classic "has zero byte" trick; a borrow only propagates upwards from a byte that is itself a
-/// match, so the lowest flagged byte is always a true match (higher ones may be false positives, never used).
+/// Two classic SWAR tests: `byte ^ 0x02 < 0x21` holds exactly for the control characters and `"` (0x22 becomes
+/// 0x20, and xor with 0x02 keeps 0x00..=0x1F below 0x20), and "has zero byte" of `word ^ '\\'` finds backslashes.
+/// A borrow only propagates upwards from a byte that is itself a match, so the lowest flagged byte is always a
+/// true match (higher ones may be false positives, never used).
 #[inline(always)]
 fn special_bytes(word: u64) -> u64 {
-    let quote = word ^ (ONES * b'"' as u64);
+    let flipped = word ^ (ONES * 0x02);
+    let quote_or_control = flipped.wrapping_sub(ONES * 0x21) & !flipped;
     let backslash = word ^ (ONES * b'\\' as u64);
-    let has_quote = quote.wrapping_sub(ONES) & !quote;
     let has_backslash = backslash.wrapping_sub(ONES) & !backslash;
-    let has_control = word.wrapping_sub(ONES * 0x20) & !word;
-    (has_quote | has_backslash | has_control) & HIGHS
+    (quote_or_control | has_backslash) & HIGHS
 }
 
 #[inline(always)]
@@ -37,6 +38,13 @@ pub(crate) fn find_special(bytes: &[u8], from: usize) -> usize {
             return i + 8 + (b.trailing_zeros() / 8) as usize;
         }
         i += 16;
+    }
+    if let Some(word) = bytes.get(i..i + 8) {
+        let found = special_bytes(u64::from_le_bytes(word.try_into().expect("8 bytes")));
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
     }
     while let Some(&byte) = bytes.get(i) {
         if is_special(byte) {
@@ -111,6 +119,40 @@ mod tests {
                 }
             }
             assert_eq!(find_special(&vec![b'a'; len], 0), len);
+        }
+    }
+
+    #[test]
+    fn agrees_with_a_byte_at_a_time_scan() {
+        // Bytes around every threshold of the SWAR tests, in random buffers, from every start.
+        const BYTES: [u8; 16] = [
+            0x00, 0x01, 0x1F, 0x20, 0x21, 0x22, 0x23, 0x5B, 0x5C, 0x5D, 0x7F, 0x80, 0xA2, 0xDC,
+            0xFF, b'a',
+        ];
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 40) as usize;
+            let mut rng = state;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    rng = rng
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    // Mostly plain bytes, so runs are long enough for the word-wise loops.
+                    if rng >> 60 < 11 {
+                        b'a'
+                    } else {
+                        BYTES[(rng >> 33) as usize % BYTES.len()]
+                    }
+                })
+                .collect();
+            for from in 0..=len {
+                let naive = (from..len).find(|&k| is_special(bytes[k])).unwrap_or(len);
+                assert_eq!(find_special(&bytes, from), naive, "{bytes:?} from {from}");
+            }
         }
     }
 

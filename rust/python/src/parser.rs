@@ -22,6 +22,8 @@ pub(crate) struct Parser {
     core: midstream_core::Parser,
     builder: Builder,
     finished: bool,
+    /// The Python exception behind a sticky `Rejected` error, attached as the cause every time it is raised.
+    cause: Option<PyErr>,
 }
 
 #[pymethods]
@@ -34,6 +36,7 @@ impl Parser {
             core: midstream_core::Parser::with_options(options),
             builder: Builder::with_events(events),
             finished: false,
+            cause: None,
         }
     }
 
@@ -61,7 +64,7 @@ impl Parser {
             return self.feed_bytes(py, &bytes);
         }
         Err(PyTypeError::new_err(format!(
-            "feed() takes bytes, bytearray, memoryview or str, not {}",
+            "feed() takes bytes, bytearray, a byte-format memoryview or str, not {}",
             chunk.get_type().name()?
         )))
     }
@@ -159,7 +162,7 @@ impl Parser {
             let result = self.core.finish(&mut sink);
             let failure = sink.failure.take();
             if let Err(error) = result {
-                return Err(failure_or(py, failure, &error));
+                return Err(self.raise(py, failure, &error));
             }
             self.finished = true;
         }
@@ -214,23 +217,33 @@ impl Parser {
         let failure = sink.failure.take();
         let flushed = self.builder.flush_delta(py);
         if let Err(error) = result {
-            return Err(failure_or(py, failure, &error));
+            return Err(self.raise(py, failure, &error));
         }
         flushed
     }
-}
 
-/// The error to raise: a Python exception from building a value is kept if it is not a plain ValueError
-/// (MemoryError, KeyboardInterrupt...), else the core's JSONError with the ValueError as its cause.
-fn failure_or(py: Python<'_>, failure: Option<PyErr>, error: &midstream_core::Error) -> PyErr {
-    let json_error = to_py_err(py, error);
-    match failure {
-        Some(failure) if !failure.is_instance_of::<PyValueError>(py) => failure,
-        Some(failure) if matches!(error.kind, ErrorKind::Rejected(_)) => {
-            json_error.set_cause(py, Some(failure));
-            json_error
+    /// The exception for a core error. A Python exception raised while building a value is passed on as it is
+    /// unless it is a ValueError (e.g. the int digit limit): that becomes the cause of a `JSONError`, now and
+    /// every time the sticky error is raised again.
+    fn raise(
+        &mut self,
+        py: Python<'_>,
+        failure: Option<PyErr>,
+        error: &midstream_core::Error,
+    ) -> PyErr {
+        if let Some(failure) = failure {
+            if !failure.is_instance_of::<PyValueError>(py) {
+                return failure;
+            }
+            if matches!(error.kind, ErrorKind::Rejected(_)) {
+                self.cause = Some(failure);
+            }
         }
-        _ => json_error,
+        let json_error = to_py_err(py, error);
+        if let Some(cause) = &self.cause {
+            json_error.set_cause(py, Some(cause.clone_ref(py)));
+        }
+        json_error
     }
 }
 

@@ -27,35 +27,45 @@ pub(crate) fn new_str<'py>(py: Python<'py>, text: &str) -> Bound<'py, PyString> 
     }
 }
 
-/// Text decoded so far for the open key or string. Lone surrogates (legal in JSON escapes, not in UTF-8) are
-/// stored in their 3-byte generalized UTF-8 form and decoded with `surrogatepass`, as `json.loads` keeps them.
+/// Text decoded so far for the open key or string. Lone surrogates (legal in JSON escapes, not in UTF-8) cannot
+/// live in a `String`; when one arrives the buffer switches to bytes holding their 3-byte generalized UTF-8 form,
+/// decoded with `surrogatepass`, as `json.loads` keeps them.
 #[derive(Debug, Default)]
 pub(crate) struct TextBuffer {
-    bytes: Vec<u8>,
-    has_surrogates: bool,
+    text: String,
+    /// Set once a lone surrogate arrived: the whole text, surrogates included, as generalized UTF-8.
+    wtf8: Option<Vec<u8>>,
 }
 
 impl TextBuffer {
     pub(crate) fn clear(&mut self) {
-        self.bytes.clear();
-        self.has_surrogates = false;
+        self.text.clear();
+        self.wtf8 = None;
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.bytes.len()
+        match &self.wtf8 {
+            Some(bytes) => bytes.len(),
+            None => self.text.len(),
+        }
     }
 
     pub(crate) fn push_str(&mut self, text: &str) {
-        self.bytes.extend_from_slice(text.as_bytes());
+        match &mut self.wtf8 {
+            Some(bytes) => bytes.extend_from_slice(text.as_bytes()),
+            None => self.text.push_str(text),
+        }
     }
 
     pub(crate) fn push_surrogate(&mut self, unit: u16) {
-        self.bytes.extend_from_slice(&[
+        let bytes = self
+            .wtf8
+            .get_or_insert_with(|| self.text.as_bytes().to_vec());
+        bytes.extend_from_slice(&[
             0xE0 | (unit >> 12) as u8,
             0x80 | ((unit >> 6) & 0x3F) as u8,
             0x80 | (unit & 0x3F) as u8,
         ]);
-        self.has_surrogates = true;
     }
 
     /// The text from byte `from` (a character boundary) to the end, as a Python `str`.
@@ -64,24 +74,22 @@ impl TextBuffer {
         py: Python<'py>,
         from: usize,
     ) -> PyResult<Bound<'py, PyString>> {
-        let bytes = &self.bytes[from..];
-        if self.has_surrogates {
-            let decoded =
-                PyBytes::new(py, bytes).call_method1("decode", ("utf-8", "surrogatepass"))?;
-            return Ok(decoded.cast_into::<PyString>()?);
-        }
-        match std::str::from_utf8(bytes) {
-            Ok(text) => Ok(new_str(py, text)),
-            Err(error) => Err(pyo3::exceptions::PyValueError::new_err(error.to_string())),
+        match &self.wtf8 {
+            None => Ok(new_str(py, &self.text[from..])),
+            Some(bytes) => {
+                let decoded = PyBytes::new(py, &bytes[from..])
+                    .call_method1("decode", ("utf-8", "surrogatepass"))?;
+                Ok(decoded.cast_into::<PyString>()?)
+            }
         }
     }
 
     /// The text as `&str`, if it holds no lone surrogate.
     pub(crate) fn as_str(&self) -> Option<&str> {
-        if self.has_surrogates {
-            return None;
+        match self.wtf8 {
+            None => Some(&self.text),
+            Some(_) => None,
         }
-        std::str::from_utf8(&self.bytes).ok()
     }
 }
 
