@@ -3,8 +3,9 @@
 //! A push-fed, resumable JSON parser for text that is still arriving. Feed it chunks cut at any byte (mid-UTF-8,
 //! mid-escape, between the halves of a surrogate pair, mid-number, mid-literal); it emits [`Event`]s as soon as
 //! the bytes prove them, and knows at every byte which values are complete. It never recurses on input depth,
-//! skips plain string content eight bytes at a time, validates UTF-8, and reports errors at the first byte at
-//! which the input can no longer be a JSON prefix, so the offset does not depend on how the input was chunked.
+//! skips plain string content a word at a time, validates UTF-8 with SIMD (`simdutf8`), and reports errors at the
+//! first byte at which the input can no longer be a JSON prefix, so the offset does not depend on how the input
+//! was chunked.
 //!
 //! ```
 //! use midstream_core::{Parser, ValueBuilder, Value};

@@ -202,13 +202,15 @@ impl<'a> Validated<'a> {
     }
 }
 
-/// The longest valid UTF-8 prefix of `bytes`, in one `from_utf8` pass (word-at-a-time over ASCII).
+/// The longest valid UTF-8 prefix of `bytes`, in one SIMD validation pass.
 #[inline(never)]
 fn valid_prefix(bytes: &[u8]) -> &str {
-    match std::str::from_utf8(bytes) {
+    match simdutf8::compat::from_utf8(bytes) {
         Ok(text) => text,
         // The prefix up to `valid_up_to` is valid, so the second call cannot fail.
-        Err(error) => std::str::from_utf8(&bytes[..error.valid_up_to()]).unwrap_or_default(),
+        Err(error) => {
+            simdutf8::compat::from_utf8(&bytes[..error.valid_up_to()]).unwrap_or_default()
+        }
     }
 }
 
