@@ -36,21 +36,23 @@ impl Frame {
         }
     }
 
-    /// The path element of the child being written (or about to be).
-    fn child_element<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+    /// Where the child being written (or about to be) sits: its key, or its index.
+    fn child_step(&self) -> Option<Step<'_>> {
         match &self.container {
-            Container::Dict(_) => match &self.key {
-                Some(key) => key.bind(py).clone().into_any(),
-                None => py.None().into_bound(py),
-            },
-            Container::List(_) => {
-                let index = if self.child_open && self.child_attached {
-                    self.len - 1
-                } else {
-                    self.len
-                };
-                index.into_pyobject(py).expect("usize converts").into_any()
-            }
+            Container::Dict(_) => self.key.as_ref().map(Step::Key),
+            Container::List(_) => Some(Step::Index(if self.child_open && self.child_attached {
+                self.len - 1
+            } else {
+                self.len
+            })),
+        }
+    }
+
+    /// The child's key or index as a Python object (for event paths).
+    fn child_element<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        match self.child_step() {
+            Some(step) => step.to_py(py),
+            None => py.None().into_bound(py),
         }
     }
 }
@@ -59,6 +61,15 @@ impl Frame {
 pub(crate) enum Step<'a> {
     Key(&'a Py<PyString>),
     Index(usize),
+}
+
+impl Step<'_> {
+    fn to_py<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        match self {
+            Step::Key(key) => key.bind(py).clone().into_any(),
+            Step::Index(index) => index.into_pyobject(py).expect("usize converts").into_any(),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -118,38 +129,22 @@ impl Builder {
         py: Python<'py>,
         awaiting: bool,
     ) -> PyResult<Bound<'py, PyTuple>> {
-        let last = self.frames.len().saturating_sub(1);
-        let mut elements = Vec::with_capacity(self.frames.len());
-        for (depth, frame) in self.frames.iter().enumerate() {
-            if depth < last || frame.child_open || awaiting {
-                elements.push(frame.child_element(py));
-            }
-        }
-        PyTuple::new(py, elements)
+        PyTuple::new(
+            py,
+            self.open_steps(awaiting).iter().map(|step| step.to_py(py)),
+        )
     }
 
-    /// The open path as steps, for `is_complete`.
+    /// The open path as steps: every open container's current child, and the innermost container's child too
+    /// if it has begun or its place is known (`awaiting`).
     pub(crate) fn open_steps(&self, awaiting: bool) -> Vec<Step<'_>> {
         let last = self.frames.len().saturating_sub(1);
-        let mut steps = Vec::with_capacity(self.frames.len());
-        for (depth, frame) in self.frames.iter().enumerate() {
-            if depth < last || frame.child_open || awaiting {
-                steps.push(match &frame.container {
-                    Container::Dict(_) => match &frame.key {
-                        Some(key) => Step::Key(key),
-                        None => continue,
-                    },
-                    Container::List(_) => {
-                        Step::Index(if frame.child_open && frame.child_attached {
-                            frame.len - 1
-                        } else {
-                            frame.len
-                        })
-                    }
-                });
-            }
-        }
-        steps
+        self.frames
+            .iter()
+            .enumerate()
+            .filter(|&(depth, frame)| depth < last || frame.child_open || awaiting)
+            .filter_map(|(_, frame)| frame.child_step())
+            .collect()
     }
 
     fn store_open_string(&mut self, py: Python<'_>) -> PyResult<()> {
@@ -177,8 +172,9 @@ impl Builder {
         Ok(())
     }
 
-    /// Add a child to the innermost open container (or make it the root).
-    fn attach(&mut self, py: Python<'_>, value: &Bound<'_, PyAny>, finished: bool) -> PyResult<()> {
+    /// Add a child to the innermost open container (or make it the root). The child counts as open until
+    /// `child_done`, so events recorded in between carry its path.
+    fn attach(&mut self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<()> {
         match self.frames.last_mut() {
             None => self.root = Some(value.clone().unbind()),
             Some(frame) => {
@@ -192,7 +188,7 @@ impl Builder {
                         frame.len += 1;
                     }
                 }
-                frame.child_open = !finished;
+                frame.child_open = true;
                 frame.child_attached = true;
             }
         }
@@ -266,7 +262,7 @@ impl Builder {
             Event::BeginString => {
                 self.text.clear();
                 let empty = PyString::intern(py, "").into_any();
-                self.attach(py, &empty, false)?;
+                self.attach(py, &empty)?;
                 self.string_open = true;
                 if let Some(events) = &mut self.events {
                     events.delta_from = 0;
@@ -312,11 +308,7 @@ impl Builder {
     }
 
     fn finish_scalar(&mut self, py: Python<'_>, value: Bound<'_, PyAny>) -> PyResult<()> {
-        self.attach(py, &value, true)?;
-        // `attach` counted the element; report the path as the element's own index.
-        if let Some(frame) = self.frames.last_mut() {
-            frame.child_open = true;
-        }
+        self.attach(py, &value)?;
         self.record(py, EventKind::End, value)?;
         self.child_done();
         Ok(())
@@ -330,7 +322,7 @@ impl Builder {
             let list = PyList::empty(py);
             (Container::List(list.clone().unbind()), list.into_any())
         };
-        self.attach(py, &value, false)?;
+        self.attach(py, &value)?;
         let name = if object { "object" } else { "array" };
         self.record(py, EventKind::Begin, EventKind::type_name(py, name))?;
         self.frames.push(Frame {
