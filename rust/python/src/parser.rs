@@ -154,16 +154,7 @@ impl Parser {
     /// cut short, `JSONError` if it was malformed.
     fn finish(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         if !self.finished {
-            let mut sink = Feeding {
-                py,
-                builder: &mut self.builder,
-                failure: None,
-            };
-            let result = self.core.finish(&mut sink);
-            let failure = sink.failure.take();
-            if let Err(error) = result {
-                return Err(self.raise(py, failure, &error));
-            }
+            self.drive(py, |core, sink| core.finish(sink))?;
             self.finished = true;
         }
         self.builder.value(py)
@@ -208,18 +199,29 @@ impl Parser {
 
 impl Parser {
     fn feed_bytes(&mut self, py: Python<'_>, bytes: &[u8]) -> PyResult<()> {
+        let result = self.drive(py, |core, sink| core.feed(bytes, sink));
+        // Report the open string's growth even when the chunk failed later: nothing parsed is lost.
+        let flushed = self.builder.flush_delta(py);
+        result.and(flushed)
+    }
+
+    /// Run the core with the value builder as its sink, turning a core error into the Python exception.
+    fn drive(
+        &mut self,
+        py: Python<'_>,
+        run: impl FnOnce(
+            &mut midstream_core::Parser,
+            &mut Feeding<'_, '_>,
+        ) -> Result<(), midstream_core::Error>,
+    ) -> PyResult<()> {
         let mut sink = Feeding {
             py,
             builder: &mut self.builder,
             failure: None,
         };
-        let result = self.core.feed(bytes, &mut sink);
+        let result = run(&mut self.core, &mut sink);
         let failure = sink.failure.take();
-        let flushed = self.builder.flush_delta(py);
-        if let Err(error) = result {
-            return Err(self.raise(py, failure, &error));
-        }
-        flushed
+        result.map_err(|error| self.raise(py, failure, &error))
     }
 
     /// The exception for a core error. A Python exception raised while building a value is passed on as it is
