@@ -19,5 +19,27 @@ from __future__ import annotations
 
 from midstream._errors import IncompleteJSONError, JSONError
 from midstream._native import DEFAULT_MAX_DEPTH, Event, Parser
+from midstream.pydantic import (
+    AsyncPartialStream,
+    ModelStream,
+    Partial,
+    PartialStream,
+    aiter_items,
+    iter_items,
+    stream,
+)
 
-__all__ = ["DEFAULT_MAX_DEPTH", "Event", "IncompleteJSONError", "JSONError", "Parser"]
+__all__ = [
+    "DEFAULT_MAX_DEPTH",
+    "AsyncPartialStream",
+    "Event",
+    "IncompleteJSONError",
+    "JSONError",
+    "ModelStream",
+    "Parser",
+    "Partial",
+    "PartialStream",
+    "aiter_items",
+    "iter_items",
+    "stream",
+]

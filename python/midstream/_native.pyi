@@ -28,7 +28,14 @@ class Event:
 class Parser:
     """A push-fed JSON parser holding the partial value of everything fed so far."""
 
-    def __new__(cls, *, max_depth: int = ..., allow_nan: bool = False, events: bool = False) -> Parser: ...
+    def __new__(
+        cls,
+        *,
+        max_depth: int = ...,
+        allow_nan: bool = False,
+        events: bool = False,
+        forget_items_at: tuple[_PathElement, ...] | list[_PathElement] | None = None,
+    ) -> Parser: ...
     def feed(self, chunk: bytes | bytearray | memoryview | str) -> None: ...
     @property
     def value(self) -> Any: ...

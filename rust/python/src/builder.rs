@@ -14,13 +14,18 @@ pub(crate) struct Frame {
     container: Container,
     /// Objects: the key of the current (or last) member.
     key: Option<Py<PyString>>,
-    /// Arrays: number of elements attached so far.
+    /// Arrays: number of elements attached so far, in the document (forgotten ones included), so the child
+    /// index in paths is its document position even when finished children are dropped.
     len: usize,
     /// A child value has begun and not finished.
     child_open: bool,
     /// That child is already in the container (arrays, objects and strings are; numbers and literals are not
     /// until they finish).
     child_attached: bool,
+    /// This container is at the `forget_items_at` path: each child is dropped from it once it has finished (and
+    /// its `end` event was recorded), so the container holds at most the one open child. Decided once, when the
+    /// frame is pushed.
+    forget_children: bool,
 }
 
 enum Container {
@@ -48,6 +53,53 @@ impl Frame {
         }
     }
 
+    /// Where the open (attached) child sits in the container itself: its key, or its list position. The open
+    /// child of an array is always the list's last element; its position is its document index `len - 1`, except
+    /// in a forgetting array, which holds only that child.
+    fn open_slot<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
+        match &self.container {
+            Container::Dict(_) => match &self.key {
+                Some(key) => key.bind(py).clone().into_any(),
+                None => py.None().into_bound(py),
+            },
+            Container::List(list) => last_position(list.bind(py))
+                .into_pyobject(py)
+                .expect("usize converts")
+                .into_any(),
+        }
+    }
+
+    /// Whether this container's current child is at `element` (compared when a container opens, no allocation).
+    fn child_is(&self, py: Python<'_>, element: &PathElement) -> bool {
+        match (self.child_step(), element) {
+            (Some(Step::Key(key)), PathElement::Key(wanted)) => {
+                key.is(wanted) || key.bind(py).as_any().eq(wanted.bind(py)).unwrap_or(false)
+            }
+            (Some(Step::Index(index)), PathElement::Index(wanted)) => index == *wanted,
+            _ => false,
+        }
+    }
+
+    /// A forgetting container's child finished (its `end` event is recorded): drop it.
+    fn drop_finished_child(&self, py: Python<'_>) -> PyResult<()> {
+        match &self.container {
+            Container::Dict(dict) => {
+                let key = self.key.as_ref().expect("an object member has a key");
+                dict.bind(py).del_item(key)
+            }
+            // The finished child is the only element: every one before it was dropped when it finished.
+            Container::List(list) => list.bind(py).del_item(0),
+        }
+    }
+
+    /// Arrays: how many children have finished (the document index of the open or next child).
+    fn finished_children(&self) -> usize {
+        match self.child_step() {
+            Some(Step::Index(index)) => index,
+            _ => 0,
+        }
+    }
+
     /// The child's key or index as a Python object (for event paths).
     fn child_element<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
         match self.child_step() {
@@ -55,6 +107,12 @@ impl Frame {
             None => py.None().into_bound(py),
         }
     }
+}
+
+/// One element of a path given from Python (`forget_items_at`): an object key or an array index.
+pub(crate) enum PathElement {
+    Key(Py<PyString>),
+    Index(usize),
 }
 
 /// Where a path element points in an open frame, for comparisons without building Python objects.
@@ -84,14 +142,50 @@ pub(crate) struct Builder {
     string_dirty: bool,
     keys: KeyCache,
     pub(crate) events: Option<EventLog>,
+    /// `forget_items_at`: the path of the container whose finished children are dropped.
+    forget_path: Option<Vec<PathElement>>,
+    /// The last forgetting array that dropped a child, and how many it dropped (for `is_complete` after it
+    /// finished).
+    forgotten_list: Option<(Py<PyList>, usize)>,
 }
 
 impl Builder {
-    pub(crate) fn with_events(events: bool) -> Self {
+    pub(crate) fn new(events: bool, forget_path: Option<Vec<PathElement>>) -> Self {
         Builder {
             events: events.then(EventLog::default),
+            forget_path,
             ..Builder::default()
         }
+    }
+
+    /// If `list` is a forgetting array (open, or the last one that finished), how many of its children have
+    /// finished and were dropped: the document index of `list[0]`.
+    pub(crate) fn dropped_children(&self, list: &Bound<'_, PyList>) -> Option<usize> {
+        self.forget_path.as_ref()?;
+        let open = self.frames.iter().find(|frame| {
+            frame.forget_children
+                && matches!(&frame.container, Container::List(open) if list.is(open))
+        });
+        if let Some(frame) = open {
+            return Some(frame.finished_children());
+        }
+        match &self.forgotten_list {
+            Some((finished, count)) if list.is(finished) => Some(*count),
+            _ => None,
+        }
+    }
+
+    /// Whether a container opening now (its frame not pushed yet) is at the `forget_items_at` path.
+    fn opens_at_forget_path(&self, py: Python<'_>) -> bool {
+        let Some(path) = &self.forget_path else {
+            return false;
+        };
+        path.len() == self.frames.len()
+            && self
+                .frames
+                .iter()
+                .zip(path)
+                .all(|(frame, element)| frame.child_is(py, element))
     }
 
     /// The value now: O(1), plus O(length) of the open string if it grew since the last read.
@@ -117,7 +211,7 @@ impl Builder {
             });
         }
         for (depth, frame) in self.frames.iter().enumerate().take(self.frames.len() - 1) {
-            copies[depth].set_item(frame.child_element(py), &copies[depth + 1])?;
+            copies[depth].set_item(frame.open_slot(py), &copies[depth + 1])?;
         }
         Ok(copies.swap_remove(0).unbind())
     }
@@ -166,7 +260,10 @@ impl Builder {
                     let key = frame.key.as_ref().expect("an object member has a key");
                     dict.bind(py).set_item(key, value)?;
                 }
-                Container::List(list) => list.bind(py).set_item(frame.len - 1, value)?,
+                Container::List(list) => {
+                    let list = list.bind(py);
+                    list.set_item(last_position(list), value)?;
+                }
             },
         }
         Ok(())
@@ -195,11 +292,21 @@ impl Builder {
         Ok(())
     }
 
-    /// The innermost container's child has finished.
-    fn child_done(&mut self) {
+    /// The innermost container's child has finished (and its `end` event is recorded): a forgetting container
+    /// drops it now.
+    fn child_done(&mut self, py: Python<'_>) -> PyResult<()> {
         if let Some(frame) = self.frames.last_mut() {
             frame.child_open = false;
+            if frame.forget_children {
+                frame.drop_finished_child(py)?;
+                // Remembered for `is_complete` once the array has finished (and its frame is gone). An array
+                // that never dropped a child needs no record: it holds everything it had.
+                if let Container::List(list) = &frame.container {
+                    self.forgotten_list = Some((list.clone_ref(py), frame.len));
+                }
+            }
         }
+        Ok(())
     }
 
     fn record(&mut self, py: Python<'_>, kind: EventKind, value: Bound<'_, PyAny>) -> PyResult<()> {
@@ -247,7 +354,7 @@ impl Builder {
                 let frame = self.frames.pop().expect("the core balances containers");
                 let value = frame.container(py);
                 self.record(py, EventKind::End, value)?;
-                self.child_done();
+                self.child_done(py)?;
             }
             Event::BeginKey => self.text.clear(),
             Event::EndKey => {
@@ -276,7 +383,7 @@ impl Builder {
                 self.string_open = false;
                 self.string_dirty = false;
                 self.record(py, EventKind::End, string)?;
-                self.child_done();
+                self.child_done(py)?;
             }
             Event::LoneSurrogate(unit) => {
                 self.text.push_surrogate(unit);
@@ -310,8 +417,7 @@ impl Builder {
     fn finish_scalar(&mut self, py: Python<'_>, value: Bound<'_, PyAny>) -> PyResult<()> {
         self.attach(py, &value)?;
         self.record(py, EventKind::End, value)?;
-        self.child_done();
-        Ok(())
+        self.child_done(py)
     }
 
     fn open(&mut self, py: Python<'_>, object: bool) -> PyResult<()> {
@@ -325,15 +431,22 @@ impl Builder {
         self.attach(py, &value)?;
         let name = if object { "object" } else { "array" };
         self.record(py, EventKind::Begin, EventKind::type_name(py, name))?;
+        let forget_children = self.opens_at_forget_path(py);
         self.frames.push(Frame {
             container,
             key: None,
             len: 0,
             child_open: false,
             child_attached: false,
+            forget_children,
         });
         Ok(())
     }
+}
+
+/// The position of a list's last element (where an array's open child is).
+fn last_position(list: &Bound<'_, PyList>) -> usize {
+    list.len().saturating_sub(1)
 }
 
 fn convert_number<'py>(

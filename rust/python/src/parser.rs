@@ -5,7 +5,7 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyInt, PyList, PyString, PyTuple};
 
-use crate::builder::{Builder, Feeding, Step};
+use crate::builder::{Builder, Feeding, PathElement, Step};
 use crate::errors::to_py_err;
 use crate::events::Event;
 
@@ -17,6 +17,9 @@ use crate::events::Event;
 /// parser.value          # {'title': 'Hel'}
 /// parser.is_complete(("title",))   # False
 /// ```
+///
+/// `forget_items_at=path` drops each child of the array or object at `path` once it has finished (after its
+/// `end` event), so one big array can be streamed with bounded memory; paths keep their document indices.
 #[pyclass(module = "midstream", name = "Parser")]
 pub(crate) struct Parser {
     core: midstream_core::Parser,
@@ -29,15 +32,27 @@ pub(crate) struct Parser {
 #[pymethods]
 impl Parser {
     #[new]
-    #[pyo3(signature = (*, max_depth = midstream_core::DEFAULT_MAX_DEPTH, allow_nan = false, events = false))]
-    fn new(max_depth: usize, allow_nan: bool, events: bool) -> Self {
+    #[pyo3(signature = (
+        *,
+        max_depth = midstream_core::DEFAULT_MAX_DEPTH,
+        allow_nan = false,
+        events = false,
+        forget_items_at = None,
+    ))]
+    fn new(
+        max_depth: usize,
+        allow_nan: bool,
+        events: bool,
+        forget_items_at: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let forget_path = forget_items_at.map(forget_path).transpose()?;
         let options = Options::default().max_depth(max_depth).allow_nan(allow_nan);
-        Parser {
+        Ok(Parser {
             core: midstream_core::Parser::with_options(options),
-            builder: Builder::with_events(events),
+            builder: Builder::new(events, forget_path),
             finished: false,
             cause: None,
-        }
+        })
     }
 
     /// Feed the next chunk (`bytes`, `bytearray`, `memoryview` or `str`, cut anywhere).
@@ -126,7 +141,7 @@ impl Parser {
             }
         }
         let mut current = self.builder.value(py)?.into_bound(py);
-        for element in &path {
+        for (depth, element) in path.iter().enumerate() {
             let next = if let Ok(dict) = current.cast::<PyDict>() {
                 if element.cast::<PyString>().is_err() {
                     return Ok(false);
@@ -135,7 +150,13 @@ impl Parser {
             } else if let Ok(list) = current.cast::<PyList>() {
                 match element.extract::<usize>() {
                     Ok(index) if element.cast::<pyo3::types::PyBool>().is_err() => {
-                        list.get_item(index).ok()
+                        // A forgetting array holds only its open child: the items before it finished and were
+                        // dropped. Such an item is complete; what was inside it can no longer be checked.
+                        let dropped = self.builder.dropped_children(list).unwrap_or(0);
+                        if index < dropped {
+                            return Ok(depth + 1 == path.len());
+                        }
+                        list.get_item(index - dropped).ok()
                     }
                     _ => return Ok(false),
                 }
@@ -247,6 +268,40 @@ impl Parser {
         }
         json_error
     }
+}
+
+/// The `forget_items_at` argument: a tuple or list of `str` keys and non-negative `int` indices.
+fn forget_path(path: &Bound<'_, PyAny>) -> PyResult<Vec<PathElement>> {
+    let elements: Vec<Bound<'_, PyAny>> = if let Ok(tuple) = path.cast::<PyTuple>() {
+        tuple.iter().collect()
+    } else if let Ok(list) = path.cast::<PyList>() {
+        list.iter().collect()
+    } else {
+        return Err(PyTypeError::new_err(format!(
+            "forget_items_at must be None or a tuple of str keys and int indices, not {}",
+            path.get_type().name()?
+        )));
+    };
+    elements
+        .iter()
+        .map(|element| {
+            if let Ok(key) = element.cast::<PyString>() {
+                return Ok(PathElement::Key(key.clone().unbind()));
+            }
+            if element.cast::<PyInt>().is_ok() && element.cast::<pyo3::types::PyBool>().is_err() {
+                return match element.extract::<usize>() {
+                    Ok(index) => Ok(PathElement::Index(index)),
+                    Err(_) => Err(PyValueError::new_err(format!(
+                        "forget_items_at indices must be non-negative, not {element}"
+                    ))),
+                };
+            }
+            Err(PyTypeError::new_err(format!(
+                "forget_items_at elements must be str keys or int indices, not {}",
+                element.get_type().name()?
+            )))
+        })
+        .collect()
 }
 
 fn step_matches(py: Python<'_>, element: &Bound<'_, PyAny>, step: &Step<'_>) -> bool {

@@ -1,0 +1,250 @@
+"""Streams over chunk sources: ``stream`` (partials as they change) and ``iter_items`` (finished list items)."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import AsyncIterable, AsyncIterator, Generator, Iterable, Iterator
+from typing import Any, Generic, TypeVar, overload
+
+from midstream._native import DEFAULT_MAX_DEPTH, Parser
+from midstream.pydantic._builder import PartialBuilder, Path, PathShape
+from midstream.pydantic._model_stream import ModelStream, type_title
+from midstream.pydantic._shapes import compile_shape
+
+T = TypeVar("T")
+Chunk = bytes | bytearray | memoryview | str
+
+
+class PartialStream(Generic[T]):
+    """Iterate the partials of a document arriving from a chunk source, each time it changed.
+
+    The last partial yielded is the validated final value; ``final()`` reads the rest of the source and returns it::
+
+        >>> from pydantic import BaseModel
+        >>> class Point(BaseModel):
+        ...     x: int
+        ...     y: int
+        >>> [p.model_dump() for p in stream(Point, ['{"x": 1', ', "y"', ': 2}'])]
+        [{'x': None, 'y': None}, {'x': 1, 'y': None}, {'x': 1, 'y': 2}]
+
+    The partial is one object updated in place (see ``ModelStream``); copy it to keep a particular state.
+    """
+
+    def __init__(self, model: ModelStream[T], source: Iterable[Chunk]) -> None:
+        self.model = model
+        self._run = self._partials(iter(source))
+
+    def __iter__(self) -> Iterator[T]:
+        return self._run
+
+    def __next__(self) -> T:
+        return next(self._run)
+
+    def _partials(self, source: Iterator[Chunk]) -> Generator[T, None, None]:
+        model = self.model
+        for chunk in source:
+            model.feed(chunk)
+            if model.changed:
+                model.clear_changed()
+                yield model.partial  # type: ignore[misc]
+        model.finish()
+        if model.changed:
+            model.clear_changed()
+            yield model.partial  # type: ignore[misc]
+
+    def final(self) -> T:
+        """Read the rest of the source and return the validated final value."""
+        for _ in self._run:
+            pass
+        return self.model.finish()
+
+
+class AsyncPartialStream(Generic[T]):
+    """``PartialStream`` for an async chunk source: ``async for partial in ...``, ``await .final()``."""
+
+    def __init__(self, model: ModelStream[T], source: AsyncIterable[Chunk]) -> None:
+        self.model = model
+        self._run = self._partials(source.__aiter__())
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self._run
+
+    async def __anext__(self) -> T:
+        return await self._run.__anext__()
+
+    async def _partials(self, source: AsyncIterator[Chunk]) -> AsyncIterator[T]:
+        model = self.model
+        async for chunk in source:
+            model.feed(chunk)
+            if model.changed:
+                model.clear_changed()
+                yield model.partial  # type: ignore[misc]
+        model.finish()
+        if model.changed:
+            model.clear_changed()
+            yield model.partial  # type: ignore[misc]
+
+    async def final(self) -> T:
+        """Read the rest of the source and return the validated final value."""
+        async for _ in self._run:
+            pass
+        return self.model.finish()
+
+
+@overload
+def stream(tp: type[T], source: AsyncIterable[Chunk], *, fail_fast: bool = False) -> AsyncPartialStream[T]: ...
+@overload
+def stream(tp: type[T], source: Iterable[Chunk], *, fail_fast: bool = False) -> PartialStream[T]: ...
+@overload
+def stream(tp: Any, source: AsyncIterable[Chunk], *, fail_fast: bool = False) -> AsyncPartialStream[Any]: ...
+@overload
+def stream(tp: Any, source: Iterable[Chunk], *, fail_fast: bool = False) -> PartialStream[Any]: ...
+def stream(
+    tp: Any, source: Iterable[Chunk] | AsyncIterable[Chunk], *, fail_fast: bool = False
+) -> PartialStream[Any] | AsyncPartialStream[Any]:
+    """Partials of ``tp`` from a source of ``str``/``bytes`` chunks: a ``PartialStream``, or for an async source an
+    ``AsyncPartialStream``. See ``ModelStream`` for what the partials hold."""
+    model: ModelStream[Any] = ModelStream(tp, fail_fast=fail_fast)
+    if isinstance(source, AsyncIterable):
+        return AsyncPartialStream(model, source)
+    return PartialStream(model, source)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# items of one array
+
+
+class _ItemReader(Generic[T]):
+    """Parses a document and collects each finished, validated item of the array at ``path``, keeping none."""
+
+    def __init__(self, item_type: Any, path: Path, fail_fast: bool, max_depth: int) -> None:
+        self.path = path
+        self.items: deque[T] = deque()
+        self.parser = Parser(events=True, max_depth=max_depth, forget_items_at=path)
+        self.builder = PartialBuilder(
+            PathShape.to(path, compile_shape(list[item_type])),
+            title=type_title(item_type),
+            fail_fast=fail_fast,
+            live=self._live,
+            sink=self.items.append,
+            sink_depth=len(path),
+        )
+
+    def feed(self, chunk: Chunk) -> None:
+        try:
+            self.parser.feed(chunk)
+        finally:
+            self.builder.apply(self.parser.drain_events())
+
+    def finish(self) -> None:
+        try:
+            self.parser.finish()
+        finally:
+            self.builder.apply(self.parser.drain_events())
+        builder = self.builder
+        if not builder.sink_opened and not builder.errors:
+            builder.errors.append({"type": "missing", "loc": self.path, "input": self.parser.value})
+        if builder.errors:
+            raise builder.validation_error()
+
+    def _live(self, path: Path) -> Any:
+        value = self.parser.value
+        for depth, step in enumerate(path):
+            # The streamed array holds only its open item: the document index is not a list index there.
+            value = value[-1] if depth == len(self.path) and isinstance(value, list) else value[step]
+        return value
+
+
+@overload
+def iter_items(
+    item_type: type[T],
+    source: Iterable[Chunk],
+    *,
+    path: Iterable[str | int] = (),
+    fail_fast: bool = False,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> Iterator[T]: ...
+@overload
+def iter_items(
+    item_type: Any,
+    source: Iterable[Chunk],
+    *,
+    path: Iterable[str | int] = (),
+    fail_fast: bool = False,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> Iterator[Any]: ...
+def iter_items(
+    item_type: Any,
+    source: Iterable[Chunk],
+    *,
+    path: Iterable[str | int] = (),
+    fail_fast: bool = False,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> Iterator[Any]:
+    """Each finished item of the array at ``path``, validated as ``item_type``, once, as soon as it finishes.
+
+    Items are not kept, so memory stays bounded however long the array is::
+
+        >>> list(iter_items(int, ['{"data": [1, 2', ', 3]}'], path=("data",)))
+        [1, 2, 3]
+
+    An invalid item is skipped and reported when the document ends (a ``pydantic.ValidationError`` listing every
+    invalid item at its location); with ``fail_fast=True`` it raises as soon as the item finishes.
+    """
+    reader: _ItemReader[Any] = _ItemReader(item_type, tuple(path), fail_fast, max_depth)
+    items = reader.items
+    try:
+        for chunk in source:
+            reader.feed(chunk)
+            while items:
+                yield items.popleft()
+        reader.finish()
+    except Exception:  # items that finished before an error are still handed over, then it propagates
+        while items:
+            yield items.popleft()
+        raise
+    while items:
+        yield items.popleft()
+
+
+@overload
+def aiter_items(
+    item_type: type[T],
+    source: AsyncIterable[Chunk],
+    *,
+    path: Iterable[str | int] = (),
+    fail_fast: bool = False,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> AsyncIterator[T]: ...
+@overload
+def aiter_items(
+    item_type: Any,
+    source: AsyncIterable[Chunk],
+    *,
+    path: Iterable[str | int] = (),
+    fail_fast: bool = False,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> AsyncIterator[Any]: ...
+async def aiter_items(
+    item_type: Any,
+    source: AsyncIterable[Chunk],
+    *,
+    path: Iterable[str | int] = (),
+    fail_fast: bool = False,
+    max_depth: int = DEFAULT_MAX_DEPTH,
+) -> AsyncIterator[Any]:
+    """``iter_items`` for an async chunk source."""
+    reader: _ItemReader[Any] = _ItemReader(item_type, tuple(path), fail_fast, max_depth)
+    items = reader.items
+    try:
+        async for chunk in source:
+            reader.feed(chunk)
+            while items:
+                yield items.popleft()
+        reader.finish()
+    except Exception:
+        while items:
+            yield items.popleft()
+        raise
+    while items:
+        yield items.popleft()

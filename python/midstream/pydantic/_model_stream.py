@@ -1,0 +1,206 @@
+"""``ModelStream``: feed chunks of a JSON document, get typed partials of the user's own type after every chunk."""
+
+from __future__ import annotations
+
+import typing
+from typing import Any, Generic, TypeVar, overload
+
+import pydantic
+
+from midstream._native import DEFAULT_MAX_DEPTH, Parser
+from midstream.pydantic._builder import PartialBuilder, Path
+from midstream.pydantic._reuse import reusing_validator
+from midstream.pydantic._shapes import DictShape, ListShape, RecordShape, Shape, compile_shape
+
+T = TypeVar("T")
+PathLike = typing.Sequence[str | int]
+
+
+class ModelStream(Generic[T]):
+    """Incrementally parse and validate one JSON document into ``tp``.
+
+    ``tp`` is a Pydantic model or any type a ``pydantic.TypeAdapter`` accepts (``list[Item]``, a dataclass, a
+    TypedDict, a union). After every ``feed``, ``partial`` is an instance of the user's own type holding what has
+    arrived: fields not seen yet are ``None`` (or their default), strings grow, numbers, Literals and Enums appear
+    once finished and valid, and every finished model is validated exactly once and reused::
+
+        >>> from pydantic import BaseModel
+        >>> class User(BaseModel):
+        ...     name: str
+        ...     age: int
+        >>> stream = ModelStream(User)
+        >>> stream.feed('{"name": "Ada Lov')
+        User(name='Ada Lov', age=None)
+        >>> stream.feed('elace", "age": 36')
+        User(name='Ada Lovelace', age=None)
+        >>> stream.feed('}')
+        User(name='Ada Lovelace', age=36)
+        >>> stream.finish()
+        User(name='Ada Lovelace', age=36)
+
+    The partial is updated in place: ``feed`` returns the same object each time until a part finishes and is
+    replaced by its validated instance. Keep a copy (``model_copy``) if you need to compare partials over time.
+
+    An invalid finished part is left out of the partial and reported by ``finish()`` (a ``pydantic.ValidationError``
+    with the part's full location); with ``fail_fast=True`` the ``feed`` that finishes it raises at once.
+    """
+
+    @overload
+    def __init__(
+        self: ModelStream[T],
+        tp: type[T],
+        *,
+        fail_fast: bool = False,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+        allow_nan: bool = False,
+    ) -> None: ...
+
+    @overload
+    def __init__(
+        self: ModelStream[Any],
+        tp: Any,
+        *,
+        fail_fast: bool = False,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+        allow_nan: bool = False,
+    ) -> None: ...
+
+    def __init__(
+        self, tp: Any, *, fail_fast: bool = False, max_depth: int = DEFAULT_MAX_DEPTH, allow_nan: bool = False
+    ) -> None:
+        self.type = tp
+        self.fail_fast = fail_fast
+        self._shape = compile_shape(tp)
+        self._parser = Parser(events=True, max_depth=max_depth, allow_nan=allow_nan)
+        self._builder = PartialBuilder(
+            self._shape,
+            title=type_title(tp),
+            fail_fast=fail_fast,
+            live=self._live,
+            root_check=_root_check(tp, self._shape),
+        )
+        self._error: pydantic.ValidationError | None = None
+        self._finished = False
+
+    # -------------------------------------------------------------------------------------------------------------
+    # feeding
+
+    def feed(self, chunk: bytes | bytearray | memoryview | str) -> T | None:
+        """Parse the next chunk; return the partial (``None`` until the root value has begun)."""
+        if self._error is not None:
+            raise self._error
+        try:
+            self._parser.feed(chunk)
+        finally:  # whatever parsed before a syntax error still reaches the partial
+            self._apply()
+        return self.partial
+
+    def finish(self) -> T:
+        """End of input: return the validated final value.
+
+        Raises ``midstream.IncompleteJSONError`` if the document was cut short, ``midstream.JSONError`` if it is not
+        JSON, and ``pydantic.ValidationError`` (every invalid part, each at its full location) if it does not fit.
+        """
+        if self._error is not None:
+            raise self._error
+        if not self._finished:
+            try:
+                self._parser.finish()
+            finally:
+                self._apply()
+            self._finished = True
+        builder = self._builder
+        if builder.errors:
+            self._error = builder.validation_error()
+            raise self._error
+        return builder.partial  # type: ignore[no-any-return]
+
+    def _apply(self) -> None:
+        events = self._parser.drain_events()
+        if events:
+            try:
+                self._builder.apply(events)
+            except pydantic.ValidationError as error:  # fail_fast: sticky, like the parser's own errors
+                self._error = error
+                raise
+
+    # -------------------------------------------------------------------------------------------------------------
+    # state
+
+    @property
+    def partial(self) -> T | None:
+        """The partial value: an instance of the type (updated in place), or ``None`` before the root begins."""
+        return self._builder.partial  # type: ignore[no-any-return]
+
+    @property
+    def complete(self) -> bool:
+        """Whether the whole value has finished and validated."""
+        return self._builder.complete
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        """The validation errors of the parts that finished invalid so far (pydantic's error dicts)."""
+        return list(self._builder.errors)
+
+    def is_complete(self, path: PathLike = ()) -> bool:
+        """Whether the value at ``path`` has finished (keys may be JSON keys or field names, as may indices)."""
+        return self._parser.is_complete(json_path(self._shape, path))
+
+    @property
+    def progress(self) -> float:
+        """The fraction of the root's fields that have finished (for a root that is not a record: 0.0 or 1.0)."""
+        if self._builder.complete:
+            return 1.0
+        shape = self._shape
+        if not isinstance(shape, RecordShape) or shape.field_count == 0:
+            return 0.0
+        keys = {spec.name: spec.key for spec in shape.fields.values()}
+        finished = sum(1 for key in keys.values() if self._parser.is_complete((key,)))
+        return finished / len(keys)
+
+    @property
+    def changed(self) -> bool:
+        """Whether the partial changed since this flag was last cleared (``clear_changed``)."""
+        return self._builder.changed
+
+    def clear_changed(self) -> None:
+        self._builder.changed = False
+
+    def _live(self, path: Path) -> Any:
+        value = self._parser.value
+        for step in path:
+            value = value[step]
+        return value
+
+
+def json_path(shape: Shape, path: PathLike) -> tuple[str | int, ...]:
+    """``path`` with field names replaced by the JSON keys (aliases) they are read from."""
+    steps: list[str | int] = []
+    for step in path:
+        if isinstance(shape, RecordShape) and isinstance(step, str):
+            spec = shape.fields.get(step) or next((s for s in shape.fields.values() if s.name == step), None)
+            if spec is not None:
+                steps.append(spec.key)
+                shape = spec.shape
+                continue
+        steps.append(step)
+        if isinstance(shape, ListShape):
+            shape = shape.item
+        elif isinstance(shape, DictShape):
+            shape = shape.value
+    return tuple(steps)
+
+
+def type_title(tp: Any) -> str:
+    """The title pydantic gives a ValidationError for this type."""
+    return getattr(tp, "__name__", None) or repr(tp)
+
+
+def _root_check(tp: Any, shape: Shape) -> Any:
+    """How the finished root is validated as a whole (a record was validated when it finished).
+
+    Building the adapter here also rejects a type pydantic cannot validate before any input arrives."""
+    validator = reusing_validator(tp, root_record=False)
+    if isinstance(shape, RecordShape) and shape.cls is tp:
+        return None
+    return validator.validate_python

@@ -1,0 +1,515 @@
+"""Compile a type into a *shape*: what the partial builder needs to know about each place in the document.
+
+A shape answers three questions for one place: which shape a child at a key or index has, what a finished scalar
+there looks like once it is checked (``check``), and how to validate the finished value (``validate``). Shapes are
+compiled lazily and cached per type, so a model with 40 fields costs nothing until a field is seen, and
+self-referencing models terminate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import types
+import typing
+from collections import abc
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from typing import Any, Literal, Union, get_args, get_origin
+
+import annotated_types
+import pydantic
+import typing_extensions
+from pydantic import BaseModel, TypeAdapter
+from pydantic.fields import FieldInfo
+from pydantic_core import SchemaValidator
+
+from midstream.pydantic._reuse import reusing_validator
+
+# JSON kinds, as in the `begin` events of the native parser.
+OBJECT, ARRAY, STRING = "object", "array", "string"
+JsonKind = Literal["object", "array", "string", "number", "boolean", "null"]
+
+_VALIDATOR_TYPES: tuple[type, ...] = (
+    pydantic.AfterValidator,
+    pydantic.BeforeValidator,
+    pydantic.PlainValidator,
+    pydantic.WrapValidator,
+)
+
+
+class Shape:
+    """A place in the document. Subclasses say how children and finished values are handled there."""
+
+    #: the annotation this shape was compiled from (with its constraints, without its own validators)
+    annotation: Any
+
+    def resolve(self, kind: str) -> Shape:
+        """The shape to use once the JSON kind of the value here is known (unions pick a variant here)."""
+        return self
+
+    @cached_property
+    def adapter(self) -> TypeAdapter[Any]:
+        return TypeAdapter(self.annotation)
+
+    def check(self, raw: Any) -> Any:
+        """Validate a finished value that was not built child by child; raises ``pydantic.ValidationError``."""
+        return self.adapter.validate_python(raw)
+
+
+class RawShape(Shape):
+    """A place whose value is shown as parsed and checked as a whole when it finishes (``Any``, ``dict``...)."""
+
+    def __init__(self, annotation: Any, *, live: bool | None = None) -> None:
+        self.annotation = annotation
+        self.passthrough = annotation is Any or annotation is object
+        # Untyped containers show the parser's own partial value while they grow; typed ones show once checked.
+        self.live = self.passthrough or annotation in (dict, list) if live is None else live
+
+    def check(self, raw: Any) -> Any:
+        return raw if self.passthrough else self.adapter.validate_python(raw)
+
+
+class LeafShape(Shape):
+    """A scalar: shown once finished and checked (Literals, Enums, numbers); strings also show as they grow."""
+
+    def __init__(self, annotation: Any, *, grows: bool, max_length: int | None, plain: bool) -> None:
+        self.annotation = annotation
+        self.grows = grows
+        self.max_length = max_length
+        # A plain `str`/`int`/`bool`/`None` needs no adapter for the JSON value of its own kind.
+        self.plain = plain
+
+    def resolve(self, kind: str) -> Shape:
+        if kind in (OBJECT, ARRAY):
+            return RawShape(self.annotation)
+        return self
+
+
+@dataclasses.dataclass(eq=False)
+class FieldSpec:
+    """One field of a record: its attribute name, the JSON key it is read from, and its (lazy) shape."""
+
+    name: str
+    key: str
+    compile_shape: Callable[[], Shape]
+    required: bool
+
+    @cached_property
+    def shape(self) -> Shape:
+        return self.compile_shape()
+
+
+class RecordShape(Shape):
+    """An object with declared fields: a Pydantic model, a dataclass or a TypedDict."""
+
+    #: the type whose instances the partials are
+    cls: type
+
+    def __init__(self, cls: type) -> None:
+        self.cls = cls
+        self.annotation = cls
+
+    @cached_property
+    def fields(self) -> dict[str, FieldSpec]:
+        """Fields by every JSON key that may name them."""
+        raise NotImplementedError
+
+    @cached_property
+    def field_count(self) -> int:
+        return len({spec.name for spec in self.fields.values()})
+
+    def resolve(self, kind: str) -> Shape:
+        return self if kind == OBJECT else RawShape(self.annotation)
+
+    def new_partial(self) -> Any:
+        raise NotImplementedError
+
+    def set_field(self, partial: Any, spec: FieldSpec, value: Any) -> None:
+        raise NotImplementedError
+
+    def unset_field(self, partial: Any, spec: FieldSpec) -> None:
+        raise NotImplementedError
+
+    @cached_property
+    def _reusing(self) -> SchemaValidator:
+        return reusing_validator(self.cls, root_record=True)
+
+    def validate(self, data: dict[str, Any]) -> Any:
+        """Validate the record from its children's finished values (nested records as validated instances)."""
+        return self._reusing.validate_python(data)
+
+
+class ModelShape(RecordShape):
+    cls: type[BaseModel]
+
+    @cached_property
+    def fields(self) -> dict[str, FieldSpec]:
+        model = self.cls
+        config = model.model_config
+        by_name = bool(config.get("validate_by_name") or config.get("populate_by_name"))
+        by_alias = config.get("validate_by_alias", True)
+        fields: dict[str, FieldSpec] = {}
+        for name, info in model.model_fields.items():
+            spec = FieldSpec(name, _json_key(name, info), _field_compiler(info), info.is_required())
+            if by_alias:
+                fields[spec.key] = spec
+            if by_name or not by_alias:
+                fields.setdefault(name, spec)
+        return fields
+
+    @cached_property
+    def _required_nones(self) -> dict[str, None]:
+        return {name: None for name, info in self.cls.model_fields.items() if info.is_required()}
+
+    def new_partial(self) -> BaseModel:
+        return self.cls.model_construct(_fields_set=set(), **self._required_nones)
+
+    def set_field(self, partial: Any, spec: FieldSpec, value: Any) -> None:
+        partial.__dict__[spec.name] = value
+        partial.__pydantic_fields_set__.add(spec.name)
+
+    def unset_field(self, partial: Any, spec: FieldSpec) -> None:
+        info = self.cls.model_fields[spec.name]
+        partial.__dict__[spec.name] = None if info.is_required() else info.get_default(call_default_factory=True)
+        partial.__pydantic_fields_set__.discard(spec.name)
+
+    def check(self, raw: Any) -> Any:
+        return self.cls.model_validate(raw)
+
+
+class DataclassShape(RecordShape):
+    @cached_property
+    def fields(self) -> dict[str, FieldSpec]:
+        infos: dict[str, FieldInfo] | None = getattr(self.cls, "__pydantic_fields__", None)
+        hints = typing.get_type_hints(self.cls, include_extras=True)
+        fields: dict[str, FieldSpec] = {}
+        for field in dataclasses.fields(self.cls):
+            if not field.init:
+                continue
+            info = infos.get(field.name) if infos else None
+            if info is not None:
+                spec = FieldSpec(field.name, _json_key(field.name, info), _field_compiler(info), info.is_required())
+            else:
+                required = field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
+                spec = FieldSpec(field.name, field.name, _compiler(hints[field.name]), required)
+            fields[spec.key] = spec
+        return fields
+
+    def new_partial(self) -> Any:
+        partial: Any = object.__new__(self.cls)
+        for field in dataclasses.fields(self.cls):
+            self._set_default(partial, field)
+        return partial
+
+    def _set_default(self, partial: Any, field: dataclasses.Field[Any]) -> None:
+        if field.default is not dataclasses.MISSING:
+            value = field.default
+        elif field.default_factory is not dataclasses.MISSING:
+            value = field.default_factory()
+        else:
+            value = None
+        # object.__setattr__ also works on frozen and slotted dataclasses.
+        object.__setattr__(partial, field.name, value)
+
+    def set_field(self, partial: Any, spec: FieldSpec, value: Any) -> None:
+        object.__setattr__(partial, spec.name, value)
+
+    def unset_field(self, partial: Any, spec: FieldSpec) -> None:
+        field = next(f for f in dataclasses.fields(self.cls) if f.name == spec.name)
+        self._set_default(partial, field)
+
+
+class TypedDictShape(RecordShape):
+    """A TypedDict: its partial is a plain dict holding the keys seen so far."""
+
+    @cached_property
+    def fields(self) -> dict[str, FieldSpec]:
+        hints = typing.get_type_hints(self.cls, include_extras=True)
+        required: frozenset[str] = getattr(self.cls, "__required_keys__", frozenset())
+        return {name: FieldSpec(name, name, _compiler(hint), name in required) for name, hint in hints.items()}
+
+    def new_partial(self) -> dict[str, Any]:
+        return {}
+
+    def set_field(self, partial: Any, spec: FieldSpec, value: Any) -> None:
+        partial[spec.key] = value
+
+    def unset_field(self, partial: Any, spec: FieldSpec) -> None:
+        partial.pop(spec.key, None)
+
+
+class ListShape(Shape):
+    """An array: ``list[X]``, ``tuple[X, ...]``, ``set[X]``, ``Sequence[X]``."""
+
+    def __init__(self, annotation: Any, item: Callable[[], Shape], max_length: int | None) -> None:
+        self.annotation = annotation
+        self._item = item
+        self.max_length = max_length
+
+    @cached_property
+    def item(self) -> Shape:
+        return self._item()
+
+    def resolve(self, kind: str) -> Shape:
+        return self if kind == ARRAY else RawShape(self.annotation)
+
+
+class DictShape(Shape):
+    """An object with arbitrary keys: ``dict[str, X]``, ``Mapping[str, X]``."""
+
+    def __init__(self, annotation: Any, value: Callable[[], Shape]) -> None:
+        self.annotation = annotation
+        self._value = value
+
+    @cached_property
+    def value(self) -> Shape:
+        return self._value()
+
+    def resolve(self, kind: str) -> Shape:
+        return self if kind == OBJECT else RawShape(self.annotation)
+
+
+class UnionShape(Shape):
+    """``A | B``: the variant is picked from the JSON kind, from the discriminator, or from the keys seen."""
+
+    def __init__(self, annotation: Any, options: Sequence[Callable[[], Shape]], discriminator: str | None) -> None:
+        self.annotation = annotation
+        self._options = options
+        self.discriminator = discriminator
+
+    @cached_property
+    def options(self) -> list[Shape]:
+        return [compile_option() for compile_option in self._options]
+
+    def resolve(self, kind: str) -> Shape:
+        candidates = [option for option in self.options if _accepts(option, kind)]
+        if len(candidates) == 1:
+            return candidates[0].resolve(kind)
+        records = [option for option in candidates if isinstance(option, RecordShape)]
+        if kind == OBJECT and records and len(records) == len(candidates):
+            return PendingUnionShape(self, records)
+        return RawShape(self.annotation)
+
+
+class PendingUnionShape(Shape):
+    """An object that may be one of several records, until its keys or its discriminator decide which."""
+
+    def __init__(self, union: UnionShape, records: list[RecordShape]) -> None:
+        self.annotation = union.annotation
+        self.union = union
+        self.records = records
+
+    @cached_property
+    def by_tag(self) -> dict[Any, RecordShape]:
+        """Variant by discriminator value (for a discriminated union)."""
+        tags: dict[Any, RecordShape] = {}
+        key = self.union.discriminator
+        for record in self.records:
+            spec = next((s for s in record.fields.values() if s.name == key), None)
+            annotation = _field_annotation(record, key) if spec is not None else None
+            for tag in _literal_values(annotation):
+                tags[tag.value if isinstance(tag, enum.Enum) else tag] = record
+        return tags
+
+    @cached_property
+    def tag_keys(self) -> frozenset[str]:
+        """The JSON keys that carry the discriminator in the variants."""
+        key = self.union.discriminator
+        return frozenset(s.key for r in self.records for s in r.fields.values() if s.name == key)
+
+    def narrow(self, candidates: list[RecordShape], key: str) -> list[RecordShape]:
+        return [record for record in candidates if key in record.fields]
+
+
+def _accepts(shape: Shape, kind: str) -> bool:
+    """Whether a variant can take a JSON value of this kind without a lax conversion."""
+    if isinstance(shape, RecordShape | DictShape):
+        return kind == OBJECT
+    if isinstance(shape, ListShape):
+        return kind == ARRAY
+    if isinstance(shape, UnionShape):
+        return any(_accepts(option, kind) for option in shape.options)
+    if isinstance(shape, LeafShape):
+        return kind in _leaf_kinds(shape.annotation)
+    return True
+
+
+def _leaf_kinds(annotation: Any) -> frozenset[str]:
+    base = _strip(annotation)[0]
+    if base is type(None):
+        return frozenset({"null"})
+    if base is bool:
+        return frozenset({"boolean"})
+    if base in (int, float):
+        return frozenset({"number"})
+    if get_origin(base) is Literal:
+        kinds = set()
+        for value in get_args(base):
+            value = value.value if isinstance(value, enum.Enum) else value
+            kinds.add(_kind_of(value))
+        return frozenset(kinds)
+    if isinstance(base, type) and issubclass(base, enum.Enum):
+        return frozenset(_kind_of(member.value) for member in base)
+    return frozenset({"string"})
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return "string"
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# compilation
+
+_cache: dict[Any, Shape] = {}
+
+
+def compile_shape(annotation: Any) -> Shape:
+    """The shape of ``annotation``, cached (so recursive types share one shape per type)."""
+    try:
+        return _cache[annotation]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable annotation (metadata holding a dict, say): compile it afresh
+        return _compile(annotation)
+    shape = _compile(annotation)
+    _cache[annotation] = shape
+    return shape
+
+
+def _compiler(annotation: Any) -> Callable[[], Shape]:
+    return lambda: compile_shape(annotation)
+
+
+def _field_compiler(info: FieldInfo) -> Callable[[], Shape]:
+    annotation = info.annotation
+    metadata = list(info.metadata)
+    if info.discriminator is not None:
+        metadata.append(pydantic.Field(discriminator=info.discriminator))
+    if metadata:
+        annotation = typing.Annotated[(annotation, *metadata)]  # type: ignore[assignment]
+    return _compiler(annotation)
+
+
+def _json_key(name: str, info: FieldInfo) -> str:
+    alias = info.validation_alias
+    if isinstance(alias, str):
+        return alias
+    if isinstance(alias, pydantic.AliasChoices):
+        first = alias.choices[0]
+        if isinstance(first, str):
+            return first
+    return info.alias or name
+
+
+def _strip(annotation: Any) -> tuple[Any, list[Any]]:
+    """Split ``Annotated[T, ...]`` into ``T`` and its metadata, flattening nested ``Annotated``."""
+    metadata: list[Any] = []
+    while get_origin(annotation) is typing.Annotated:
+        annotation, *extra = get_args(annotation)
+        metadata = [*extra, *metadata]
+    return annotation, metadata
+
+
+def _constraints(metadata: list[Any]) -> list[Any]:
+    """Metadata that constrains a value, without the validators (they run once, with the enclosing model)."""
+    kept: list[Any] = []
+    for item in metadata:
+        if isinstance(item, _VALIDATOR_TYPES):
+            continue
+        if isinstance(item, FieldInfo):
+            kept.extend(m for m in item.metadata if not isinstance(m, _VALIDATOR_TYPES))
+            continue
+        kept.append(item)
+    return kept
+
+
+def _max_length(metadata: list[Any]) -> int | None:
+    lengths = [item.max_length for item in metadata if isinstance(item, annotated_types.MaxLen)]
+    lengths += [
+        item.max_length for item in metadata if isinstance(item, pydantic.StringConstraints) and item.max_length
+    ]
+    return min(lengths) if lengths else None
+
+
+def _discriminator(metadata: list[Any]) -> str | None:
+    for item in metadata:
+        value = getattr(item, "discriminator", None)
+        if isinstance(value, str):
+            return value
+    return None
+
+
+def _compile(annotation: Any) -> Shape:
+    base, metadata = _strip(annotation)
+    constraints = _constraints(metadata)
+    checked = typing.Annotated[(base, *constraints)] if constraints else base
+    if isinstance(base, _TYPE_ALIASES):
+        return _compile(typing.Annotated[(base.__value__, *metadata)] if metadata else base.__value__)
+    if base is Any or base is object:
+        return RawShape(base)
+    if isinstance(base, type) and issubclass(base, BaseModel) and not constraints:
+        if not base.__pydantic_complete__:
+            base.model_rebuild()
+        return ModelShape(base)
+    if dataclasses.is_dataclass(base) and isinstance(base, type) and not constraints:
+        return DataclassShape(base)
+    if typing.is_typeddict(base) and not constraints:
+        return TypedDictShape(base)
+    origin = get_origin(base)
+    args = get_args(base)
+    if origin is Union or origin is types.UnionType:
+        discriminator = _discriminator(metadata)
+        return UnionShape(checked, [_compiler(arg) for arg in args], discriminator)
+    if origin in (list, set, frozenset) or origin in _SEQUENCES:
+        item = args[0] if args else Any
+        return ListShape(checked, _compiler(item), _max_length(constraints))
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return ListShape(checked, _compiler(args[0]), _max_length(constraints))
+        return RawShape(checked)
+    if origin is dict or origin in _MAPPINGS:
+        if not args or _strip(args[0])[0] is not str:
+            return RawShape(checked)
+        return DictShape(checked, _compiler(args[1]))
+    if base in (list, dict, tuple, set):
+        return RawShape(checked)
+    if origin is not None and origin is not Literal:
+        return RawShape(checked)
+    is_str = base is str
+    plain = not constraints and base in (str, int, bool, type(None))
+    return LeafShape(checked, grows=is_str, max_length=_max_length(constraints) if is_str else None, plain=plain)
+
+
+_TYPE_ALIASES = tuple(
+    {getattr(typing, "TypeAliasType", typing_extensions.TypeAliasType), typing_extensions.TypeAliasType}
+)
+
+# `get_origin` maps the typing aliases (typing.Sequence, typing.List...) onto these.
+_SEQUENCES = {abc.Sequence, abc.MutableSequence, abc.Set, abc.MutableSet}
+_MAPPINGS = {abc.Mapping, abc.MutableMapping}
+
+
+def _field_annotation(record: RecordShape, name: str | None) -> Any:
+    if isinstance(record, ModelShape):
+        info = record.cls.model_fields.get(name or "")
+        return info.annotation if info else None
+    hints = typing.get_type_hints(record.cls)
+    return hints.get(name or "")
+
+
+def _literal_values(annotation: Any) -> list[Any]:
+    base = _strip(annotation)[0]
+    if get_origin(base) is Literal:
+        return list(get_args(base))
+    if isinstance(base, type) and issubclass(base, enum.Enum):
+        return list(base)
+    if get_origin(base) in (Union, types.UnionType):
+        return [value for arg in get_args(base) for value in _literal_values(arg)]
+    return []
