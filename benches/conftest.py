@@ -2,8 +2,8 @@
 
 ``pytest benches`` measures; ``pytest benches --benchmark-disable`` (or ``MIDSTREAM_BENCH_SMOKE=1``) is a
 smoke pass: every benchmark body runs once, correctness is asserted, and the sampled jiter re-parse uses only
-a handful of prefixes. Benchmarks never assert on timings; the derived ratios are printed in the terminal
-summary.
+a handful of prefixes (the Pydantic-layer benchmarks of ``test_models_bench.py`` use smaller lists and schemas).
+Benchmarks never assert on timings; the derived ratios are printed in the terminal summary.
 """
 
 from __future__ import annotations
@@ -36,8 +36,26 @@ class Result:
 RESULTS = pytest.StashKey[dict[tuple[str, str], Result]]()
 
 
+@dataclass(frozen=True)
+class ModelResult:
+    """One measured Pydantic-layer benchmark (``test_models_bench.py``): best round, and chunks fed per round."""
+
+    name: str
+    case: str
+    seconds: float
+    n_chunks: int
+
+    @property
+    def us_per_chunk(self) -> float:
+        return self.seconds * 1e6 / self.n_chunks
+
+
+MODEL_RESULTS = pytest.StashKey[dict[tuple[str, str], ModelResult]]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[RESULTS] = {}
+    config.stash[MODEL_RESULTS] = {}
 
 
 _workloads: dict[int, harness.Workload] = {}
@@ -80,8 +98,28 @@ def record(request: pytest.FixtureRequest, benchmark: Any) -> Any:
     return _record
 
 
+@pytest.fixture
+def record_model(request: pytest.FixtureRequest, benchmark: Any) -> Any:
+    """``record_model(name, case, n_chunks, **info)``: keep a Pydantic-layer benchmark's best round for the summary."""
+
+    def _record(name: str, case: str, n_chunks: int, **info: Any) -> None:
+        benchmark.extra_info.update(chunks=n_chunks, **info)
+        if benchmark.disabled or benchmark.stats is None:
+            return
+        best = float(benchmark.stats.stats.min)
+        benchmark.extra_info["us_per_chunk"] = best * 1e6 / n_chunks
+        request.config.stash[MODEL_RESULTS][(name, case)] = ModelResult(name, case, best, n_chunks)
+
+    return _record
+
+
 @pytest.hookimpl(trylast=True)  # after pytest-benchmark's own tables
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    _parser_summary(terminalreporter, config)
+    _model_summary(terminalreporter, config)
+
+
+def _parser_summary(terminalreporter: Any, config: pytest.Config) -> None:
     results = config.stash.get(RESULTS, {})
     if not results:
         return
@@ -109,3 +147,31 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         if feed and ijson:
             floor = feed.seconds / ijson.seconds
             write(f"{size}: midstream feed-only / ijson yajl2_c = {floor:.2f} (target <= 2)")
+
+
+def _model_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Ratios of the Pydantic-layer benchmarks (targets: DESIGN.md, "Performance targets")."""
+    results = config.stash.get(MODEL_RESULTS, {})
+    if not results:
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("midstream pydantic layer side by side (best round)")
+    for (name, case), row in sorted(results.items(), key=lambda kv: (kv[0][1], kv[1].seconds)):
+        per_chunk = f" ({row.us_per_chunk:.2f} us/chunk)" if row.n_chunks > 1 else f" ({row.n_chunks} chunk fed)"
+        write(f"  {case}: {name:10} {row.seconds * 1e3:12.3f} ms{per_chunk}")
+    cases = {case for _, case in results}
+    for case in sorted(cases):
+        ours, theirs = results.get(("midstream", case)), results.get(("instructor", case))
+        if ours and theirs:
+            target = "target >= 100x" if case.startswith("catalog") else "midstream target <= 5 ms"
+            write(f"{case}: instructor / midstream = {theirs.seconds / ours.seconds:.1f}x ({target})")
+    catalogs = sorted(
+        (row for (name, case), row in results.items() if name == "midstream" and case.startswith("catalog")),
+        key=lambda row: row.n_chunks,
+    )
+    if len(catalogs) >= 2:
+        small, large = catalogs[0], catalogs[-1]
+        write(
+            f"midstream per-chunk cost, {small.case} -> {large.case}: {small.us_per_chunk:.2f} -> "
+            f"{large.us_per_chunk:.2f} us/chunk, growth {large.us_per_chunk / small.us_per_chunk:.3f} (target <= 1.2)"
+        )

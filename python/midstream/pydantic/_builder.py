@@ -72,6 +72,7 @@ class PartialBuilder:
         self.sink_opened = False
         self.errors: ErrorList = []
         self.changed = False
+        self.live_open = 0  # open containers shown as the parser's own live value (their open string needs a read)
         self.complete = False
         # The scalar being parsed: its parent frame, its step there and its shape; and a growing string's text.
         self.leaf: tuple[Frame, Path, Shape] | None = None
@@ -118,13 +119,16 @@ class PartialBuilder:
         shape = shape.resolve(kind)
         if kind in _CONTAINERS:
             frame = self._open(shape, len(path), path)
+            frame.deferred = top.quiet
+            if isinstance(frame, RawFrame) and frame.display is not None:
+                self.live_open += 1
             self.stack.append(frame)
             if frame.display is not None:
                 top.show(step, frame.display)
                 self.changed = True
             return
         self.leaf = (top, path, shape)
-        self.text_shown = kind == "string" and isinstance(shape, LeafShape) and shape.grows
+        self.text_shown = kind == "string" and shape.grows
         if self.text_shown:
             self.text = ""
             top.show(step, "")
@@ -153,7 +157,7 @@ class PartialBuilder:
             return
         parent, path, shape = self.leaf
         self.text += text
-        limit = shape.max_length  # type: ignore[attr-defined]
+        limit = shape.max_length
         if limit is not None and len(self.text) > limit:
             # It can only grow: invalid as of now.
             self.text_shown = False
@@ -167,6 +171,8 @@ class PartialBuilder:
     def _end(self, top: Frame, path: Path, value: Any) -> None:
         if len(path) == top.depth:
             self.stack.pop()
+            if isinstance(top, RawFrame) and top.display is not None:
+                self.live_open -= 1
             parent = self.stack[-1]
             try:
                 display = top.finish(value)
@@ -205,7 +211,7 @@ class PartialBuilder:
     def _fail(self, parent: Frame, path: Path, errors: ErrorList) -> None:
         parent.drop(path[-1] if path else None)
         self.changed = True
-        if not errors:  # reported when the part died
+        if not errors or parent.quiet:  # reported when the part died, or to be reported by an enclosing part
             return
         self.errors.extend({**error, "loc": (*path, *error["loc"])} for error in errors)
         if self.fail_fast:
@@ -231,6 +237,7 @@ class PartialBuilder:
 
     def _replace(self, old: OpaqueFrame, new: Frame, path: Path) -> None:
         """A pending union became ``new``: replay the children it saw, then show it."""
+        new.deferred = old.deferred
         self.stack[-1] = new
         seen: dict[str, Any] = getattr(old, "seen", {})
         for key, raw in seen.items():

@@ -41,13 +41,26 @@ def errors_of(error: pydantic.ValidationError) -> ErrorList:
 
 
 class Frame:
-    """An open container that the builder follows child by child."""
+    """An open container that the builder follows child by child.
+
+    A frame inside a part that is validated from its raw JSON value (a union's variant, a model with a ``before``
+    model validator) is *deferred*: it builds its partial for display but validates nothing, and the failures of
+    its children are not reported, since that enclosing validation reports them, located as pydantic locates them.
+    """
 
     opaque = False
+    #: this container validates from its raw JSON value, so everything inside it is deferred
+    validates_raw = False
 
     def __init__(self, depth: int, display: Any) -> None:
         self.depth = depth  # length of the container's path
         self.display = display  # the partial value shown for it
+        self.deferred = False
+
+    @property
+    def quiet(self) -> bool:
+        """Whether failures of this frame's children are left for an enclosing validation to report."""
+        return self.deferred or self.validates_raw
 
     def child_shape(self, step: Step) -> Shape | None:
         """The shape of the child that begins at ``step`` (None: not part of the type; keep it raw)."""
@@ -84,20 +97,23 @@ class RootFrame(Frame):
         self.display = value
 
     def drop(self, step: Step) -> None:
-        self.display = None
+        pass  # an invalid root keeps its last partial; finish() reports it
 
 
 class RecordFrame(Frame):
     """A model, dataclass or TypedDict being filled in field by field."""
 
-    def __init__(self, depth: int, shape: RecordShape, fallback: UnionShape | None = None) -> None:
+    def __init__(self, depth: int, shape: RecordShape, union: UnionShape | None = None) -> None:
         super().__init__(depth, shape.new_partial())
         self.shape = shape
         self.fields = shape.fields
         self.inputs: dict[str, Any] = {}  # what the record is validated from, by JSON key
-        self.invalid: set[str] = set()  # keys of children that failed (their errors are already reported)
+        self.invalid: set[str] = set()  # keys and names of children that failed (their errors are reported)
         self.spec: FieldSpec | None = None  # the field of the open child
-        self.fallback = fallback  # the union this record was guessed from, if its keys decided
+        # A variant picked from a union is validated by the union itself, so that pydantic's rules pick the final
+        # variant and locate the errors (`pet.cat.name`).
+        self.union = union
+        self.validates_raw = union is not None or shape.validates_raw
 
     def child_shape(self, step: Step) -> Shape | None:
         self.spec = spec = self.fields.get(step)  # type: ignore[arg-type]
@@ -116,19 +132,22 @@ class RecordFrame(Frame):
         self.inputs.pop(step, None)  # type: ignore[arg-type]
         self.invalid.add(step)  # type: ignore[arg-type]
         if self.spec is not None:
+            self.invalid.update((self.spec.key, self.spec.name))
             self.shape.unset_field(self.display, self.spec)
 
     def finish(self, raw: Any) -> Any:
+        if self.deferred:
+            return self.display
         try:
+            if self.union is not None:
+                return self.union.check(raw)
+            if self.shape.validates_raw:
+                return self.shape.check(raw)
             return self.shape.validate(self.inputs)
         except pydantic.ValidationError as error:
             errors = errors_of(error)
-        if self.fallback is not None and not self.invalid:
-            # The keys picked this variant; let the union's own rules decide instead.
-            try:
-                return self.fallback.check(raw)
-            except pydantic.ValidationError as error:
-                errors = errors_of(error)
+        if self.validates_raw:  # the raw value's errors are all of them, children's included
+            raise PartFailed(errors)
         # Children that failed were reported already; drop the "missing" errors their absence caused.
         raise PartFailed([e for e in errors if not (e["loc"] and e["loc"][0] in self.invalid)])
 
@@ -173,6 +192,10 @@ class ListFrame(Frame):
         if self.shown:
             self.display.pop()
             self.shown = False
+
+    def finish(self, raw: Any) -> Any:
+        container = self.shape.container
+        return self.display if container is None else container(self.display)
 
 
 class DictFrame(Frame):
@@ -243,7 +266,7 @@ class PendingUnionFrame(OpaqueFrame):
             if narrowed:
                 self.candidates = narrowed
             if len(self.candidates) == 1 and pending.union.discriminator is None:
-                return RecordFrame(self.depth, self.candidates[0], fallback=pending.union)
+                return RecordFrame(self.depth, self.candidates[0], union=pending.union)
             return None
         self.seen[step] = value  # type: ignore[index]
         if step in pending.tag_keys:
@@ -252,5 +275,5 @@ class PendingUnionFrame(OpaqueFrame):
             except TypeError:  # an unhashable tag (a list, say): no variant
                 record = None
             if record is not None:
-                return RecordFrame(self.depth, record)
+                return RecordFrame(self.depth, record, union=pending.union)
         return None

@@ -123,6 +123,8 @@ class ModelStream(Generic[T]):
             except pydantic.ValidationError as error:  # fail_fast: sticky, like the parser's own errors
                 self._error = error
                 raise
+        if self._builder.live_open:
+            self._parser.value  # noqa: B018 - reading it stores the open string into the live containers shown
 
     # -------------------------------------------------------------------------------------------------------------
     # state

@@ -52,7 +52,8 @@ def _build(model: type[BaseModel], building: dict[type[BaseModel], str], made: d
     fields: dict[str, Any] = {}
     for field_name, info in model.model_fields.items():
         annotation = _partial_annotation(info.annotation, building, made)
-        default = None if info.is_required() else info.get_default(call_default_factory=True)
+        takes_data = getattr(info, "default_factory_takes_validated_data", False)
+        default = None if info.is_required() or takes_data else info.get_default(call_default_factory=True)
         fields[field_name] = (
             annotation | None,
             pydantic.Field(default=default, alias=info.alias, validation_alias=info.validation_alias),
@@ -76,7 +77,8 @@ def _partial_annotation(annotation: Any, building: dict[type[BaseModel], str], m
     if origin is None or not args:
         return annotation
     if origin is Annotated:
-        return Annotated[(_partial_annotation(args[0], building, made), *args[1:])]
+        # Constraints and discriminators do not hold for partial data (a tag may not have arrived yet).
+        return _partial_annotation(args[0], building, made)
     if origin is types.UnionType:
         origin = Union  # `X | Y` has no subscriptable origin
     if origin in (typing.Literal,):

@@ -9,11 +9,12 @@ is the type's own core schema with every nested model or dataclass schema (the n
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from pydantic import TypeAdapter
 from pydantic_core import SchemaValidator
+
+from midstream.pydantic._cache import TypeCache
 
 # `_use_prebuilt=False` below: pydantic-core would otherwise swap a model node for the class's own prebuilt
 # validator, undoing the replacement.
@@ -26,15 +27,12 @@ def reusing_validator(tp: Any, *, root_record: bool) -> SchemaValidator:
     With ``root_record`` the outermost model of ``tp`` itself is validated in full (its fields, its validators);
     otherwise every model in ``tp`` is expected as an instance (the root of a ``list[Item]``, say).
     """
-    try:
-        return _cached(tp, root_record)
-    except TypeError:  # an unhashable type
-        return _build(tp, root_record)
+    cache = _record_validators if root_record else _validators
+    return cache.get(tp, lambda: _build(tp, root_record))
 
 
-@lru_cache(maxsize=512)
-def _cached(tp: Any, root_record: bool) -> SchemaValidator:
-    return _build(tp, root_record)
+_record_validators: TypeCache[SchemaValidator] = TypeCache("__midstream_record_validator__")
+_validators: TypeCache[SchemaValidator] = TypeCache("__midstream_validator__")
 
 
 def _build(tp: Any, root_record: bool) -> SchemaValidator:

@@ -8,8 +8,10 @@ self-referencing models terminate.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import enum
+import json
 import types
 import typing
 from collections import abc
@@ -24,12 +26,14 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic.fields import FieldInfo
 from pydantic_core import SchemaValidator
 
+from midstream.pydantic._cache import TypeCache
 from midstream.pydantic._reuse import reusing_validator
 
 # JSON kinds, as in the `begin` events of the native parser.
 OBJECT, ARRAY, STRING = "object", "array", "string"
 JsonKind = Literal["object", "array", "string", "number", "boolean", "null"]
 
+_RAW_VALIDATOR_TYPES: tuple[type, ...] = (pydantic.BeforeValidator, pydantic.PlainValidator, pydantic.WrapValidator)
 _VALIDATOR_TYPES: tuple[type, ...] = (
     pydantic.AfterValidator,
     pydantic.BeforeValidator,
@@ -43,6 +47,9 @@ class Shape:
 
     #: the annotation this shape was compiled from (with its constraints, without its own validators)
     annotation: Any
+    #: whether a string here is shown while it grows, and the length past which it is invalid
+    grows = False
+    max_length: int | None = None
 
     def resolve(self, kind: str) -> Shape:
         """The shape to use once the JSON kind of the value here is known (unions pick a variant here)."""
@@ -63,6 +70,7 @@ class RawShape(Shape):
     def __init__(self, annotation: Any, *, live: bool | None = None) -> None:
         self.annotation = annotation
         self.passthrough = annotation is Any or annotation is object
+        self.grows = self.passthrough
         # Untyped containers show the parser's own partial value while they grow; typed ones show once checked.
         self.live = self.passthrough or annotation in (dict, list) if live is None else live
 
@@ -71,19 +79,42 @@ class RawShape(Shape):
 
 
 class LeafShape(Shape):
-    """A scalar: shown once finished and checked (Literals, Enums, numbers); strings also show as they grow."""
+    """A scalar: shown once finished and checked (Literals, Enums, numbers); strings also show as they grow.
+
+    The check is pydantic's JSON-mode validation of the scalar, as ``model_validate_json`` would do it, with the
+    field's constraints but without its validators (those run once, with the enclosing model)."""
 
     def __init__(self, annotation: Any, *, grows: bool, max_length: int | None, plain: bool) -> None:
         self.annotation = annotation
         self.grows = grows
         self.max_length = max_length
-        # A plain `str`/`int`/`bool`/`None` needs no adapter for the JSON value of its own kind.
+        # A plain `str`/`int`/`float`/`bool`/`None` needs no adapter for a JSON value of its own kind.
         self.plain = plain
 
     def resolve(self, kind: str) -> Shape:
         if kind in (OBJECT, ARRAY):
             return RawShape(self.annotation)
         return self
+
+    def check(self, raw: Any) -> Any:
+        if self.plain:
+            kind = type(raw)
+            if kind is self.annotation:
+                return raw
+            if self.annotation is float and kind is int:
+                return float(raw)
+        return self.adapter.validate_json(json.dumps(raw))
+
+
+class UncheckedShape(Shape):
+    """A field with its own ``before``/``wrap``/``plain`` validator: its raw value is what the model validates,
+    so nothing is checked or shown here until the model finishes."""
+
+    def __init__(self, annotation: Any) -> None:
+        self.annotation = annotation
+
+    def check(self, raw: Any) -> Any:
+        return raw
 
 
 @dataclasses.dataclass(eq=False)
@@ -105,6 +136,8 @@ class RecordShape(Shape):
 
     #: the type whose instances the partials are
     cls: type
+    #: validated from the raw JSON value rather than from its children's validated values
+    validates_raw = False
 
     def __init__(self, cls: type) -> None:
         self.cls = cls
@@ -150,8 +183,10 @@ class ModelShape(RecordShape):
         by_name = bool(config.get("validate_by_name") or config.get("populate_by_name"))
         by_alias = config.get("validate_by_alias", True)
         fields: dict[str, FieldSpec] = {}
+        unchecked = _fields_with_raw_validators(model)
         for name, info in model.model_fields.items():
-            spec = FieldSpec(name, _json_key(name, info), _field_compiler(info), info.is_required())
+            compiler = _unchecked_compiler(info) if name in unchecked else _field_compiler(info, strict=self.strict)
+            spec = FieldSpec(name, _json_key(name, info), compiler, info.is_required())
             if by_alias:
                 fields[spec.key] = spec
             if by_name or not by_alias:
@@ -159,19 +194,33 @@ class ModelShape(RecordShape):
         return fields
 
     @cached_property
-    def _required_nones(self) -> dict[str, None]:
-        return {name: None for name, info in self.cls.model_fields.items() if info.is_required()}
+    def strict(self) -> bool:
+        return bool(self.cls.model_config.get("strict"))
+
+    @cached_property
+    def validates_raw(self) -> bool:  # type: ignore[override]
+        """A ``before``/``wrap`` model validator must see the document's own dicts: validate from the raw value."""
+        validators = self.cls.__pydantic_decorators__.model_validators.values()
+        return any(v.info.mode in ("before", "wrap") for v in validators)
+
+    @cached_property
+    def _defaults(self) -> dict[str, Callable[[], Any]]:
+        """How each field's value in a fresh partial is made.
+
+        Required fields, and defaults computed from the other fields (not there yet), are None. Factories are
+        called directly: ``model_construct`` would inspect each factory's signature on every call."""
+        return {name: _default_maker(info) for name, info in self.cls.model_fields.items()}
 
     def new_partial(self) -> BaseModel:
-        return self.cls.model_construct(_fields_set=set(), **self._required_nones)
+        values = {name: make() for name, make in self._defaults.items()}
+        return self.cls.model_construct(_fields_set=set(), **values)
 
     def set_field(self, partial: Any, spec: FieldSpec, value: Any) -> None:
         partial.__dict__[spec.name] = value
         partial.__pydantic_fields_set__.add(spec.name)
 
     def unset_field(self, partial: Any, spec: FieldSpec) -> None:
-        info = self.cls.model_fields[spec.name]
-        partial.__dict__[spec.name] = None if info.is_required() else info.get_default(call_default_factory=True)
+        partial.__dict__[spec.name] = self._defaults[spec.name]()
         partial.__pydantic_fields_set__.discard(spec.name)
 
     def check(self, raw: Any) -> Any:
@@ -242,10 +291,14 @@ class TypedDictShape(RecordShape):
 class ListShape(Shape):
     """An array: ``list[X]``, ``tuple[X, ...]``, ``set[X]``, ``Sequence[X]``."""
 
-    def __init__(self, annotation: Any, item: Callable[[], Shape], max_length: int | None) -> None:
+    def __init__(
+        self, annotation: Any, item: Callable[[], Shape], max_length: int | None, container: type | None = None
+    ) -> None:
         self.annotation = annotation
         self._item = item
         self.max_length = max_length
+        #: what the finished items are gathered into, when not a list (a strict model takes no list for a tuple)
+        self.container = container
 
     @cached_property
     def item(self) -> Shape:
@@ -367,29 +420,59 @@ def _kind_of(value: Any) -> str:
 # ---------------------------------------------------------------------------------------------------------------------
 # compilation
 
-_cache: dict[Any, Shape] = {}
+_shapes: TypeCache[Shape] = TypeCache("__midstream_shape__")
 
 
 def compile_shape(annotation: Any) -> Shape:
     """The shape of ``annotation``, cached (so recursive types share one shape per type)."""
-    try:
-        return _cache[annotation]
-    except KeyError:
-        pass
-    except TypeError:  # an unhashable annotation (metadata holding a dict, say): compile it afresh
-        return _compile(annotation)
-    shape = _compile(annotation)
-    _cache[annotation] = shape
-    return shape
+    return _shapes.get(annotation, lambda: _compile(annotation))
 
 
 def _compiler(annotation: Any) -> Callable[[], Shape]:
     return lambda: compile_shape(annotation)
 
 
-def _field_compiler(info: FieldInfo) -> Callable[[], Shape]:
+def _no_default_yet(info: FieldInfo) -> bool:
+    return info.is_required() or bool(getattr(info, "default_factory_takes_validated_data", False))
+
+
+_IMMUTABLE = (int, float, str, bool, bytes, type(None), tuple, frozenset, enum.Enum)
+
+
+def _default_maker(info: FieldInfo) -> Callable[[], Any]:
+    if _no_default_yet(info):
+        return lambda: None
+    factory = info.default_factory
+    if factory is not None:
+        return factory  # type: ignore[return-value]
+    default = info.default
+    if isinstance(default, _IMMUTABLE):
+        return lambda: default
+    return lambda: copy.deepcopy(default)
+
+
+def _fields_with_raw_validators(model: type[BaseModel]) -> set[str]:
+    """Fields whose own validators take the raw input (``mode='before'``, ``'wrap'``, ``'plain'``)."""
+    names: set[str] = set()
+    for decorator in model.__pydantic_decorators__.field_validators.values():
+        if decorator.info.mode in ("before", "wrap", "plain"):
+            fields = decorator.info.fields
+            names.update(model.model_fields if "*" in fields else fields)
+    for name, info in model.model_fields.items():
+        if any(isinstance(m, _RAW_VALIDATOR_TYPES) for m in info.metadata):
+            names.add(name)
+    return names
+
+
+def _unchecked_compiler(info: FieldInfo) -> Callable[[], Shape]:
+    return lambda: UncheckedShape(info.annotation)
+
+
+def _field_compiler(info: FieldInfo, *, strict: bool = False) -> Callable[[], Shape]:
     annotation = info.annotation
     metadata = list(info.metadata)
+    if strict:
+        metadata.append(pydantic.Strict())
     if info.discriminator is not None:
         metadata.append(pydantic.Field(discriminator=info.discriminator))
     if metadata:
@@ -411,10 +494,15 @@ def _json_key(name: str, info: FieldInfo) -> str:
 def _strip(annotation: Any) -> tuple[Any, list[Any]]:
     """Split ``Annotated[T, ...]`` into ``T`` and its metadata, flattening nested ``Annotated``."""
     metadata: list[Any] = []
-    while get_origin(annotation) is typing.Annotated:
-        annotation, *extra = get_args(annotation)
-        metadata = [*extra, *metadata]
-    return annotation, metadata
+    while True:
+        origin = get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation, *extra = get_args(annotation)
+            metadata = [*extra, *metadata]
+        elif origin in _TYPED_DICT_QUALIFIERS:  # NotRequired[T] and the like: T
+            annotation = get_args(annotation)[0]
+        else:
+            return annotation, metadata
 
 
 def _constraints(metadata: list[Any]) -> list[Any]:
@@ -425,6 +513,8 @@ def _constraints(metadata: list[Any]) -> list[Any]:
             continue
         if isinstance(item, FieldInfo):
             kept.extend(m for m in item.metadata if not isinstance(m, _VALIDATOR_TYPES))
+            if item.discriminator is not None:
+                kept.append(pydantic.Field(discriminator=item.discriminator))
             continue
         kept.append(item)
     return kept
@@ -450,41 +540,60 @@ def _compile(annotation: Any) -> Shape:
     base, metadata = _strip(annotation)
     constraints = _constraints(metadata)
     checked = typing.Annotated[(base, *constraints)] if constraints else base
+    # A strict model's strictness reaches into its lists, dicts and unions, not into other models.
+    strict = [c for c in constraints if isinstance(c, pydantic.Strict)]
+    structural = len(strict) == len(constraints)
     if isinstance(base, _TYPE_ALIASES):
         return _compile(typing.Annotated[(base.__value__, *metadata)] if metadata else base.__value__)
     if base is Any or base is object:
         return RawShape(base)
-    if isinstance(base, type) and issubclass(base, BaseModel) and not constraints:
+    if isinstance(base, type) and issubclass(base, BaseModel) and structural:
         if not base.__pydantic_complete__:
             base.model_rebuild()
-        return ModelShape(base)
-    if dataclasses.is_dataclass(base) and isinstance(base, type) and not constraints:
-        return DataclassShape(base)
-    if typing.is_typeddict(base) and not constraints:
-        return TypedDictShape(base)
+        return compile_shape(base) if constraints else ModelShape(base)
+    if dataclasses.is_dataclass(base) and isinstance(base, type) and structural:
+        return compile_shape(base) if constraints else DataclassShape(base)
+    if typing_extensions.is_typeddict(base) and structural:
+        return compile_shape(base) if constraints else TypedDictShape(base)
     origin = get_origin(base)
     args = get_args(base)
     if origin is Union or origin is types.UnionType:
         discriminator = _discriminator(metadata)
-        return UnionShape(checked, [_compiler(arg) for arg in args], discriminator)
+        # Constraints on `Optional[str]` (max_length...) apply to the value inside.
+        inner = [m for m in constraints if getattr(m, "discriminator", None) is None]
+        options = [_compiler(_annotate(arg, inner) if arg is not type(None) else arg) for arg in args]
+        return UnionShape(checked, options, discriminator)
     if origin in (list, set, frozenset) or origin in _SEQUENCES:
         item = args[0] if args else Any
-        return ListShape(checked, _compiler(item), _max_length(constraints))
+        container = origin if origin in (set, frozenset) else None
+        return ListShape(checked, _compiler(_annotate(item, strict)), _max_length(constraints), container)
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
-            return ListShape(checked, _compiler(args[0]), _max_length(constraints))
+            return ListShape(checked, _compiler(_annotate(args[0], strict)), _max_length(constraints), tuple)
         return RawShape(checked)
     if origin is dict or origin in _MAPPINGS:
         if not args or _strip(args[0])[0] is not str:
             return RawShape(checked)
-        return DictShape(checked, _compiler(args[1]))
+        return DictShape(checked, _compiler(_annotate(args[1], strict)))
     if base in (list, dict, tuple, set):
         return RawShape(checked)
     if origin is not None and origin is not Literal:
         return RawShape(checked)
     is_str = base is str
-    plain = not constraints and base in (str, int, bool, type(None))
+    plain = not constraints and base in (str, int, float, bool, type(None))
     return LeafShape(checked, grows=is_str, max_length=_max_length(constraints) if is_str else None, plain=plain)
+
+
+_TYPED_DICT_QUALIFIERS = {
+    getattr(module, name)
+    for module in (typing, typing_extensions)
+    for name in ("Required", "NotRequired", "ReadOnly")
+    if hasattr(module, name)
+}
+
+
+def _annotate(annotation: Any, metadata: list[Any]) -> Any:
+    return typing.Annotated[(annotation, *metadata)] if metadata else annotation
 
 
 _TYPE_ALIASES = tuple(
