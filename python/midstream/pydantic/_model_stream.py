@@ -10,7 +10,7 @@ import pydantic
 from midstream._native import DEFAULT_MAX_DEPTH, Parser
 from midstream.pydantic._builder import PartialBuilder, Path
 from midstream.pydantic._reuse import reusing_validator
-from midstream.pydantic._shapes import DictShape, ListShape, RecordShape, Shape, compile_shape
+from midstream.pydantic._shapes import DictShape, ListShape, ModelShape, RecordShape, Shape, compile_shape
 
 T = TypeVar("T")
 PathLike = typing.Sequence[str | int]
@@ -201,8 +201,9 @@ def type_title(tp: Any) -> str:
 def _root_check(tp: Any, shape: Shape) -> Any:
     """How the finished root is validated as a whole (a record was validated when it finished).
 
-    Building the adapter here also rejects a type pydantic cannot validate before any input arrives."""
-    validator = reusing_validator(tp, root_record=False)
+    Building the validator here also rejects a type pydantic cannot validate before any input arrives."""
     if isinstance(shape, RecordShape) and shape.cls is tp:
+        if not isinstance(shape, ModelShape):  # a model's schema was checked when its class was made
+            reusing_validator(tp, root_record=True)
         return None
-    return validator.validate_python
+    return reusing_validator(tp, root_record=False).validate_python
