@@ -146,7 +146,8 @@ class ModelStream(Generic[T]):
 
     def is_complete(self, path: PathLike = ()) -> bool:
         """Whether the value at ``path`` has finished (keys may be JSON keys or field names, as may indices)."""
-        return self._parser.is_complete(json_path(self._shape, path))
+        # A field may be read under its name as well as its alias (populate_by_name): any spelling counts.
+        return any(self._parser.is_complete(keys) for keys in json_paths(self._shape, path))
 
     @property
     def progress(self) -> float:
@@ -156,9 +157,12 @@ class ModelStream(Generic[T]):
         shape = self._shape
         if not isinstance(shape, RecordShape) or shape.field_count == 0:
             return 0.0
-        keys = {spec.name: spec.key for spec in shape.fields.values()}
-        finished = sum(1 for key in keys.values() if self._parser.is_complete((key,)))
-        return finished / len(keys)
+        spellings: dict[str, set[str]] = {}
+        for key, spec in shape.fields.items():
+            spellings.setdefault(spec.name, set()).add(key)
+        parser = self._parser
+        finished = sum(1 for keys in spellings.values() if any(parser.is_complete((key,)) for key in keys))
+        return finished / len(spellings)
 
     @property
     def changed(self) -> bool:
@@ -175,22 +179,26 @@ class ModelStream(Generic[T]):
         return value
 
 
-def json_path(shape: Shape, path: PathLike) -> tuple[str | int, ...]:
-    """``path`` with field names replaced by the JSON keys (aliases) they are read from."""
-    steps: list[str | int] = []
+_MAX_SPELLINGS = 16
+
+
+def json_paths(shape: Shape, path: PathLike) -> list[tuple[str | int, ...]]:
+    """The JSON paths ``path`` may stand for: each field step spelled by any key its field is read from (alias or
+    name), the step as given first."""
+    paths: list[tuple[str | int, ...]] = [()]
     for step in path:
+        spellings: list[str | int] = [step]
         if isinstance(shape, RecordShape) and isinstance(step, str):
             spec = shape.fields.get(step) or next((s for s in shape.fields.values() if s.name == step), None)
             if spec is not None:
-                steps.append(spec.key)
+                spellings += [key for key, other in shape.fields.items() if other is spec and key != step]
                 shape = spec.shape
-                continue
-        steps.append(step)
-        if isinstance(shape, ListShape):
+        elif isinstance(shape, ListShape):
             shape = shape.item
         elif isinstance(shape, DictShape):
             shape = shape.value
-    return tuple(steps)
+        paths = [(*prefix, spelling) for prefix in paths for spelling in spellings][:_MAX_SPELLINGS]
+    return paths
 
 
 def type_title(tp: Any) -> str:

@@ -60,8 +60,10 @@ class Shape:
         return TypeAdapter(self.annotation)
 
     def check(self, raw: Any) -> Any:
-        """Validate a finished value that was not built child by child; raises ``pydantic.ValidationError``."""
-        return self.adapter.validate_python(raw)
+        """Validate a finished value that was not built child by child; raises ``pydantic.ValidationError``.
+
+        In JSON mode, as ``model_validate_json`` validates it (its error types and lax rules are JSON's)."""
+        return self.adapter.validate_json(json.dumps(raw))
 
 
 class RawShape(Shape):
@@ -75,7 +77,7 @@ class RawShape(Shape):
         self.live = self.passthrough or annotation in (dict, list) if live is None else live
 
     def check(self, raw: Any) -> Any:
-        return raw if self.passthrough else self.adapter.validate_python(raw)
+        return raw if self.passthrough else super().check(raw)
 
 
 class LeafShape(Shape):
@@ -224,7 +226,7 @@ class ModelShape(RecordShape):
         partial.__pydantic_fields_set__.discard(spec.name)
 
     def check(self, raw: Any) -> Any:
-        return self.cls.model_validate(raw)
+        return self.cls.model_validate_json(json.dumps(raw))
 
 
 class DataclassShape(RecordShape):
