@@ -21,6 +21,7 @@ from midstream.pydantic._shapes import (
     RawShape,
     RecordShape,
     Shape,
+    UncheckedShape,
     UnionShape,
 )
 
@@ -120,8 +121,10 @@ class RecordFrame(Frame):
         return spec.shape if spec is not None else None
 
     def show(self, step: Step, value: Any) -> None:
-        if self.spec is not None:
-            self.shape.set_field(self.display, self.spec, value)
+        spec = self.spec
+        # A field whose own validator reads the raw value shows nothing until the record validates it.
+        if spec is not None and not isinstance(spec.shape, UncheckedShape):
+            self.shape.set_field(self.display, spec, value)
 
     def done(self, step: Step, value: Any) -> None:
         self.inputs[step] = value  # type: ignore[index]
