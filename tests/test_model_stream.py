@@ -13,7 +13,7 @@ import dataclasses
 import itertools
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Optional
 
 import midstream
 import pydantic
@@ -1347,3 +1347,18 @@ def test_model_stream_types_are_the_public_names() -> None:
     assert {"ModelStream", "stream", "PartialStream", "AsyncPartialStream", "Partial", "iter_items"} <= set(
         midstream.__all__
     )
+
+
+@pytest.mark.parametrize("tp", [list[int], Optional[list[int]], dict[str, int]])  # noqa: UP045 - the title differs
+def test_error_title_is_pydantics(tp: Any) -> None:
+    text = '["x"]' if tp is not dict[str, int] else '{"a": "x"}'
+    stream = ModelStream(tp)
+    stream.feed(text)
+    with pytest.raises(pydantic.ValidationError) as ours:
+        stream.finish()
+    with pytest.raises(pydantic.ValidationError) as theirs:
+        pydantic.TypeAdapter(tp).validate_json(text)
+    assert ours.value.title == theirs.value.title
+    assert [(e["loc"], e["type"]) for e in ours.value.errors()] == [
+        (e["loc"], e["type"]) for e in theirs.value.errors()
+    ]

@@ -54,7 +54,7 @@ class PartialBuilder:
         self,
         shape: Shape,
         *,
-        title: str,
+        title: Callable[[], str],
         fail_fast: bool,
         live: Callable[[Path], Any],
         root_check: Callable[[Any], Any] | None = None,
@@ -63,7 +63,7 @@ class PartialBuilder:
     ) -> None:
         self.root = RootFrame(shape)
         self.stack: list[Frame] = [self.root]
-        self.title = title
+        self.title = title  # worked out only when an error is raised
         self.fail_fast = fail_fast
         self.live = live  # the parser's live value at a path, for parts shown as parsed
         self.root_check = root_check
@@ -230,7 +230,7 @@ class PartialBuilder:
         self._fail(self.stack[index - 1], path, [error])
 
     def validation_error(self) -> pydantic.ValidationError:
-        return pydantic.ValidationError.from_exception_data(self.title, [_init_error(e) for e in self.errors])
+        return pydantic.ValidationError.from_exception_data(self.title(), [_init_error(e) for e in self.errors])
 
     # ------------------------------------------------------------------------------------------------------------
     # unions decided part-way

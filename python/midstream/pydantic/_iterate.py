@@ -123,7 +123,7 @@ class _ItemReader(Generic[T]):
         self.parser = Parser(events=True, max_depth=max_depth, forget_items_at=path)
         self.builder = PartialBuilder(
             PathShape.to(path, compile_shape(list[item_type])),
-            title=type_title(item_type),
+            title=lambda: type_title(item_type),
             fail_fast=fail_fast,
             live=self._live,
             sink=self.items.append,

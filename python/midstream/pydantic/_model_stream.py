@@ -74,7 +74,7 @@ class ModelStream(Generic[T]):
         self._parser = Parser(events=True, max_depth=max_depth, allow_nan=allow_nan)
         self._builder = PartialBuilder(
             self._shape,
-            title=type_title(tp),
+            title=lambda: type_title(tp),
             fail_fast=fail_fast,
             live=self._live,
             root_check=_root_check(tp, self._shape),
@@ -202,8 +202,15 @@ def json_paths(shape: Shape, path: PathLike) -> list[tuple[str | int, ...]]:
 
 
 def type_title(tp: Any) -> str:
-    """The title pydantic gives a ValidationError for this type."""
-    return getattr(tp, "__name__", None) or repr(tp)
+    """The title pydantic gives a ValidationError for this type (``Item``, ``list[Item]``, ``nullable[int]``)."""
+    validator = getattr(tp, "__pydantic_validator__", None)
+    title = getattr(validator, "title", None)
+    if isinstance(title, str):
+        return title
+    try:
+        return str(reusing_validator(tp, root_record=False).title)
+    except Exception:  # a title is not worth failing over
+        return getattr(tp, "__name__", None) or repr(tp)
 
 
 def _root_check(tp: Any, shape: Shape) -> Any:
