@@ -21,7 +21,6 @@ from midstream.pydantic._shapes import (
     RawShape,
     RecordShape,
     Shape,
-    UncheckedShape,
     UnionShape,
 )
 
@@ -122,8 +121,7 @@ class RecordFrame(Frame):
 
     def show(self, step: Step, value: Any) -> None:
         spec = self.spec
-        # A field whose own validator reads the raw value shows nothing until the record validates it.
-        if spec is not None and not isinstance(spec.shape, UncheckedShape):
+        if spec is not None and not spec.hidden:
             self.shape.set_field(self.display, spec, value)
 
     def done(self, step: Step, value: Any) -> None:

@@ -132,6 +132,11 @@ class FieldSpec:
     def shape(self) -> Shape:
         return self.compile_shape()
 
+    @cached_property
+    def hidden(self) -> bool:
+        """A field whose own validator reads the raw value shows nothing until its record validates it."""
+        return isinstance(self.shape, UncheckedShape)
+
 
 class RecordShape(Shape):
     """An object with declared fields: a Pydantic model, a dataclass or a TypedDict."""
