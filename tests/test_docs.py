@@ -74,12 +74,13 @@ def test_readme_python_examples_show_what_they_claim() -> None:
     assert checked >= 9
 
 
-def test_pydantic_layer_docstring_examples() -> None:
+def test_module_docstring_examples() -> None:
     import midstream.pydantic._iterate
     import midstream.pydantic._model_stream
+    import midstream.sse
 
     attempted = 0
-    for module in (midstream.pydantic._model_stream, midstream.pydantic._iterate):
+    for module in (midstream.pydantic._model_stream, midstream.pydantic._iterate, midstream.sse):
         result = doctest.testmod(module, verbose=False)
         assert result.failed == 0, module.__name__
         attempted += result.attempted

@@ -17,7 +17,8 @@ finished values never change, and ``is_complete(path)`` says exactly which parts
 
 from __future__ import annotations
 
-from midstream._errors import IncompleteJSONError, JSONError
+from midstream import sse
+from midstream._errors import IncompleteJSONError, JSONError, ProviderError, RefusalError
 from midstream._native import DEFAULT_MAX_DEPTH, Event, Parser
 from midstream.pydantic import (
     AsyncPartialStream,
@@ -28,6 +29,7 @@ from midstream.pydantic import (
     iter_items,
     stream,
 )
+from midstream.tool_calls import ToolCallUpdate, stream_tool_calls
 
 __all__ = [
     "DEFAULT_MAX_DEPTH",
@@ -39,7 +41,12 @@ __all__ = [
     "Parser",
     "Partial",
     "PartialStream",
+    "ProviderError",
+    "RefusalError",
+    "ToolCallUpdate",
     "aiter_items",
     "iter_items",
+    "sse",
     "stream",
+    "stream_tool_calls",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["IncompleteJSONError", "JSONError"]
+__all__ = ["IncompleteJSONError", "JSONError", "ProviderError", "RefusalError"]
 
 
 class JSONError(ValueError):
@@ -30,3 +30,40 @@ class IncompleteJSONError(JSONError):
 
     ``offset`` is the length of the input.
     """
+
+
+class ProviderError(Exception):
+    """The model provider reported an error in the stream (an ``error`` event or payload, a failed response).
+
+    ``message`` is the provider's own message; ``type`` and ``code`` its error type and code where it gives them;
+    ``payload`` the error object as received.
+    """
+
+    def __init__(
+        self, message: str, *, type: str | None = None, code: str | None = None, payload: object = None
+    ) -> None:
+        super().__init__(f"{message} ({type or code})" if type or code else message)
+        self.message = message
+        self.type = type
+        self.code = code
+        self.payload = payload
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_provider_error, (type(self), self.message, self.type, self.code, self.payload))
+
+
+class RefusalError(Exception):
+    """The model refused to answer; ``refusal`` is its refusal text (or the provider's explanation)."""
+
+    def __init__(self, refusal: str) -> None:
+        super().__init__(f"the model refused: {refusal}")
+        self.refusal = refusal
+
+    def __reduce__(self) -> tuple[type[RefusalError], tuple[str]]:
+        return (type(self), (self.refusal,))
+
+
+def _provider_error(
+    cls: type[ProviderError], message: str, type: str | None, code: str | None, payload: object
+) -> ProviderError:
+    return cls(message, type=type, code=code, payload=payload)

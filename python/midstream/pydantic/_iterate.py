@@ -92,22 +92,48 @@ class AsyncPartialStream(Generic[T]):
 
 
 @overload
-def stream(tp: type[T], source: AsyncIterable[Chunk], *, fail_fast: bool = False) -> AsyncPartialStream[T]: ...
-@overload
-def stream(tp: type[T], source: Iterable[Chunk], *, fail_fast: bool = False) -> PartialStream[T]: ...
-@overload
-def stream(tp: Any, source: AsyncIterable[Chunk], *, fail_fast: bool = False) -> AsyncPartialStream[Any]: ...
-@overload
-def stream(tp: Any, source: Iterable[Chunk], *, fail_fast: bool = False) -> PartialStream[Any]: ...
 def stream(
-    tp: Any, source: Iterable[Chunk] | AsyncIterable[Chunk], *, fail_fast: bool = False
+    tp: type[T],
+    source: AsyncIterable[Any],
+    *,
+    provider: str | None = None,
+    fenced: bool = False,
+    fail_fast: bool = False,
+) -> AsyncPartialStream[T]: ...
+@overload
+def stream(
+    tp: type[T], source: Iterable[Any], *, provider: str | None = None, fenced: bool = False, fail_fast: bool = False
+) -> PartialStream[T]: ...
+@overload
+def stream(
+    tp: Any, source: AsyncIterable[Any], *, provider: str | None = None, fenced: bool = False, fail_fast: bool = False
+) -> AsyncPartialStream[Any]: ...
+@overload
+def stream(
+    tp: Any, source: Iterable[Any], *, provider: str | None = None, fenced: bool = False, fail_fast: bool = False
+) -> PartialStream[Any]: ...
+def stream(
+    tp: Any,
+    source: Iterable[Any] | AsyncIterable[Any],
+    *,
+    provider: str | None = None,
+    fenced: bool = False,
+    fail_fast: bool = False,
 ) -> PartialStream[Any] | AsyncPartialStream[Any]:
-    """Partials of ``tp`` from a source of ``str``/``bytes`` chunks: a ``PartialStream``, or for an async source an
-    ``AsyncPartialStream``. See ``ModelStream`` for what the partials hold."""
+    """Partials of ``tp`` from a source: a ``PartialStream``, or for an async source an ``AsyncPartialStream``.
+
+    ``source`` is an iterable of ``str``/``bytes`` chunks of the JSON text, or a provider stream: an SDK stream
+    object (openai, anthropic, google-genai), or raw SSE bytes with ``provider="openai" | "openai-responses" |
+    "anthropic" | "gemini"``. A provider stream is followed to its answer: the content, or the arguments of its one
+    tool call. ``fenced=True`` finds the JSON inside a Markdown code fence or after prose, as it arrives. See
+    ``ModelStream`` for what the partials hold.
+    """
+    from midstream.providers.follow import afollowed_text, followed_text  # the layer above this one
+
     model: ModelStream[Any] = ModelStream(tp, fail_fast=fail_fast)
     if isinstance(source, AsyncIterable):
-        return AsyncPartialStream(model, source)
-    return PartialStream(model, source)
+        return AsyncPartialStream(model, afollowed_text(source, provider, fenced=fenced))
+    return PartialStream(model, followed_text(source, provider, fenced=fenced))
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -158,26 +184,32 @@ class _ItemReader(Generic[T]):
 @overload
 def iter_items(
     item_type: type[T],
-    source: Iterable[Chunk],
+    source: Iterable[Any],
     *,
     path: Iterable[str | int] = (),
+    provider: str | None = None,
+    fenced: bool = False,
     fail_fast: bool = False,
     max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> Iterator[T]: ...
 @overload
 def iter_items(
     item_type: Any,
-    source: Iterable[Chunk],
+    source: Iterable[Any],
     *,
     path: Iterable[str | int] = (),
+    provider: str | None = None,
+    fenced: bool = False,
     fail_fast: bool = False,
     max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> Iterator[Any]: ...
 def iter_items(
     item_type: Any,
-    source: Iterable[Chunk],
+    source: Iterable[Any],
     *,
     path: Iterable[str | int] = (),
+    provider: str | None = None,
+    fenced: bool = False,
     fail_fast: bool = False,
     max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> Iterator[Any]:
@@ -189,12 +221,15 @@ def iter_items(
         [1, 2, 3]
 
     An invalid item is skipped and reported when the document ends (a ``pydantic.ValidationError`` listing every
-    invalid item at its location); with ``fail_fast=True`` it raises as soon as the item finishes.
+    invalid item at its location); with ``fail_fast=True`` it raises as soon as the item finishes. ``source``,
+    ``provider`` and ``fenced`` are as for ``stream``.
     """
+    from midstream.providers.follow import followed_text  # the layer above this one
+
     reader: _ItemReader[Any] = _ItemReader(item_type, tuple(path), fail_fast, max_depth)
     items = reader.items
     try:
-        for chunk in source:
+        for chunk in followed_text(source, provider, fenced=fenced):
             reader.feed(chunk)
             while items:
                 yield items.popleft()
@@ -210,34 +245,42 @@ def iter_items(
 @overload
 def aiter_items(
     item_type: type[T],
-    source: AsyncIterable[Chunk],
+    source: AsyncIterable[Any],
     *,
     path: Iterable[str | int] = (),
+    provider: str | None = None,
+    fenced: bool = False,
     fail_fast: bool = False,
     max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> AsyncIterator[T]: ...
 @overload
 def aiter_items(
     item_type: Any,
-    source: AsyncIterable[Chunk],
+    source: AsyncIterable[Any],
     *,
     path: Iterable[str | int] = (),
+    provider: str | None = None,
+    fenced: bool = False,
     fail_fast: bool = False,
     max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> AsyncIterator[Any]: ...
 async def aiter_items(
     item_type: Any,
-    source: AsyncIterable[Chunk],
+    source: AsyncIterable[Any],
     *,
     path: Iterable[str | int] = (),
+    provider: str | None = None,
+    fenced: bool = False,
     fail_fast: bool = False,
     max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> AsyncIterator[Any]:
-    """``iter_items`` for an async chunk source."""
+    """``iter_items`` for an async source."""
+    from midstream.providers.follow import afollowed_text  # the layer above this one
+
     reader: _ItemReader[Any] = _ItemReader(item_type, tuple(path), fail_fast, max_depth)
     items = reader.items
     try:
-        async for chunk in source:
+        async for chunk in afollowed_text(source, provider, fenced=fenced):
             reader.feed(chunk)
             while items:
                 yield items.popleft()

@@ -1,0 +1,125 @@
+"""Reading a provider stream from whatever the user holds: raw SSE bytes, decoded payloads, or SDK objects.
+
+``EventReader`` is push-style (``item(x)`` then ``end()``) so the sync and async entry points share it. SDK
+objects are recognised by the module of their class, so no SDK is imported here:
+
+- openai ``Stream``/``AsyncStream`` items (``ChatCompletionChunk`` or Responses events), and the events of the
+  ``client.chat.completions.stream(...)`` helper (its ``chunk`` events carry the chunks);
+- anthropic ``Stream``/``AsyncStream`` items and ``MessageStream`` events (its derived ``text``/``input_json``
+  events repeat the raw ones and are skipped);
+- google-genai ``GenerateContentResponse`` items from ``generate_content_stream``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from midstream._errors import ProviderError
+from midstream.providers._updates import Update
+from midstream.providers.registry import Adapter, adapter_for, guess_provider
+from midstream.sse import SSEDecoder, SSEEvent
+
+_TEXT = (bytes, bytearray, memoryview, str)
+#: events the anthropic MessageStream derives from the raw ones (the raw ones come too)
+_ANTHROPIC_DERIVED = frozenset({"text", "input_json", "citation", "thinking", "signature", "compaction"})
+
+
+def is_text_chunk(item: object) -> bool:
+    return isinstance(item, _TEXT)
+
+
+class EventReader:
+    """Turns the items of one provider stream into updates."""
+
+    def __init__(self, provider: str | None = None) -> None:
+        self.adapter: Adapter | None = adapter_for(provider) if provider is not None else None
+        self.provider = provider
+        self._sse: SSEDecoder | None = None
+        self._done = False  # `[DONE]` seen: the rest is ignored
+
+    def item(self, item: object) -> list[Update]:
+        if isinstance(item, _TEXT):
+            if self.adapter is None:
+                raise TypeError("raw SSE chunks need provider= ('openai', 'openai-responses', 'anthropic', 'gemini')")
+            if self._sse is None:
+                self._sse = SSEDecoder()
+            return self._events(self._sse.feed(item))
+        data, provider = payload_of(item)
+        if data is None or self._done:
+            return []
+        if self.adapter is None:
+            provider = provider or guess_provider(data)
+            if provider is None:
+                raise TypeError(f"cannot tell which provider's stream this is: {type(item).__name__} {data!r:.200}")
+            self.adapter = adapter_for(provider)
+            self.provider = provider
+        return self.adapter.payload(data)
+
+    def _events(self, events: list[SSEEvent]) -> list[Update]:
+        updates: list[Update] = []
+        wanted: frozenset[str] | None = getattr(self.adapter, "events", None)
+        for event in events:
+            if self._done:
+                break
+            if event.data == "[DONE]":
+                self._done = True
+                continue
+            if wanted is not None and event.event != "message" and event.event not in wanted:
+                continue  # a typed event the adapter does not read: not even parsed
+            try:
+                data = json.loads(event.data)
+            except ValueError:
+                if event.event == "message":
+                    raise ProviderError(
+                        f"a stream event is not JSON: {event.data[:200]!r}", payload=event.data
+                    ) from None
+                # A typed event still says what happened (`response.completed`) when its body is cut short.
+                data = {"type": event.event}
+            assert self.adapter is not None
+            updates += self.adapter.payload(data, event.event)
+        return updates
+
+    def end(self) -> list[Update]:
+        updates: list[Update] = []
+        if self._sse is not None:
+            updates += self._events(self._sse.finish())
+        if self.adapter is not None:
+            updates += self.adapter.end()
+        return updates
+
+
+def payload_of(item: object) -> tuple[Any, str | None]:
+    """An SDK object (or a decoded payload) as the JSON payload it was sent as, and its provider if known."""
+    if isinstance(item, dict):
+        return item, None
+    module = type(item).__module__ or ""
+    kind = getattr(item, "type", None)
+    if module.startswith("openai"):
+        if kind == "chunk" and hasattr(item, "chunk"):  # chat.completions.stream(...) helper events
+            item = item.chunk
+        elif module.startswith("openai.lib") or (isinstance(kind, str) and "." in kind and hasattr(item, "snapshot")):
+            return None, None  # the helper's derived events (content.delta, ...)
+        data = _dump(item)
+        return data, "openai" if data.get("object") == "chat.completion.chunk" else "openai-responses"
+    if module.startswith("anthropic"):
+        if kind in _ANTHROPIC_DERIVED:
+            return None, None
+        return _dump(item), "anthropic"
+    if module.startswith("google.genai"):
+        dump = getattr(item, "model_dump", None)
+        if dump is None:
+            return None, None
+        return dump(mode="json", by_alias=True, exclude_none=True), "gemini"
+    dump = getattr(item, "model_dump", None)
+    if dump is not None:
+        return dump(mode="json", by_alias=True, exclude_none=True), None
+    raise TypeError(f"cannot read a {type(item).__module__}.{type(item).__name__} as a stream event")
+
+
+def _dump(item: Any) -> dict[str, Any]:
+    """A Stainless SDK (openai, anthropic) model as its wire payload: API names, only the fields that were sent."""
+    to_dict = getattr(item, "to_dict", None)
+    if to_dict is not None:
+        return to_dict(mode="json")  # type: ignore[no-any-return]
+    return item.model_dump(mode="json", by_alias=True, exclude_unset=True)  # type: ignore[no-any-return]
