@@ -31,7 +31,8 @@ def _statements(block: str) -> list[str]:
 
 
 def test_readme_python_examples_show_what_they_claim() -> None:
-    """Each ``expr  # shown`` line in the README's python blocks evaluates to the shown value."""
+    """Each ``expr  # shown`` line in the README's python blocks evaluates to the shown value. (Blocks that need
+    a provider's API are tagged ``py`` rather than ``python`` and are not run.)"""
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
     assert blocks
     checked = 0
