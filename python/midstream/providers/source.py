@@ -98,8 +98,8 @@ def payload_of(item: object) -> tuple[Any, str | None]:
     if module.startswith("openai"):
         if kind == "chunk" and hasattr(item, "chunk"):  # chat.completions.stream(...) helper events
             item = item.chunk
-        elif module.startswith("openai.lib") or (isinstance(kind, str) and "." in kind and hasattr(item, "snapshot")):
-            return None, None  # the helper's derived events (content.delta, ...)
+        elif module.startswith("openai.lib") and not str(kind).startswith(("response.", "error")):
+            return None, None  # the chat helper's derived events (content.delta, tool_calls.function...)
         data = _dump(item)
         return data, "openai" if data.get("object") == "chat.completion.chunk" else "openai-responses"
     if module.startswith("anthropic"):
