@@ -25,7 +25,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 USABLE = [
     (name, flavor)
     for name, flavor in CASES
-    if not STREAMS[name].malformed and "error" not in name and "custom-tool" not in name
+    if not STREAMS[name].malformed and not any(word in name for word in ("error", "custom-tool", "refusal"))
 ]
 
 

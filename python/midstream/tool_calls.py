@@ -6,7 +6,8 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Ma
 from dataclasses import dataclass
 from typing import Any, overload
 
-from midstream.providers._updates import ToolCallDelta, Update
+from midstream._errors import RefusalError
+from midstream.providers._updates import Finished, RefusalDelta, ToolCallDelta, Update
 from midstream.providers.source import EventReader
 from midstream.pydantic import ModelStream
 
@@ -53,11 +54,21 @@ class ToolCallStreams:
         self.models = _models(tools)
         self.fail_fast = fail_fast
         self.calls: dict[int, _Call] = {}
+        self.finished = False  # whether the stream ended as the provider ends it (not cut short)
+        self.refusal: list[str] = []
 
     def take(self, updates: list[Update]) -> list[ToolCallUpdate]:
         changed: list[ToolCallUpdate] = []
         for update in updates:
-            if not isinstance(update, ToolCallDelta) or update.choice != 0:
+            if update.choice != 0:
+                continue
+            if isinstance(update, Finished):
+                self.finished = True
+                continue
+            if isinstance(update, RefusalDelta):
+                self.refusal.append(update.text)
+                continue
+            if not isinstance(update, ToolCallDelta):
                 continue
             call = self.calls.get(update.index)
             if call is None:
@@ -78,12 +89,15 @@ class ToolCallStreams:
         return changed
 
     def end(self) -> list[ToolCallUpdate]:
-        """The stream ended: finish every call (a call with no argument text at all had ``{}``)."""
+        """The stream ended: finish every call (a call with no argument text at all had ``{}``, unless the stream
+        was cut short); raise ``RefusalError`` for a refusal."""
+        if self.refusal:
+            raise RefusalError("".join(self.refusal))
         finished: list[ToolCallUpdate] = []
         for call in self.calls.values():
             if call.done:
                 continue
-            if not call.fed:
+            if not call.fed and self.finished:
                 call.stream.feed("{}")
             call.stream.finish()  # raises IncompleteJSONError / ValidationError for this call
             call.done = True

@@ -16,7 +16,7 @@ from typing import Any
 
 from midstream._errors import RefusalError
 from midstream._fenced import FencedJSON
-from midstream.providers._updates import RefusalDelta, TextDelta, ToolCallDelta, Update
+from midstream.providers._updates import Finished, RefusalDelta, TextDelta, ToolCallDelta, Update
 from midstream.providers.source import EventReader, is_text_chunk
 
 Chunk = bytes | bytearray | memoryview | str
@@ -31,9 +31,13 @@ class Follower:
         self._held: list[str] = []  # content not yet known to be the answer
         self._refusal: list[str] = []
         self._arguments = False  # whether the followed tool call had any argument text
+        self._finished = False  # whether choice 0 ended as the provider ends it (not cut short)
+        self._error: Exception | None = None  # raised once the text before it was handed over
 
     def take(self, updates: list[Update]) -> list[str]:
         """The text to parse that these updates add."""
+        if self._error is not None:
+            raise self._error
         texts: list[str] = []
         for update in updates:
             if update.choice != 0:
@@ -41,9 +45,17 @@ class Follower:
             if isinstance(update, TextDelta):
                 self._content(update.text, texts)
             elif isinstance(update, ToolCallDelta):
-                self._tool_call(update, texts)
+                try:
+                    self._tool_call(update, texts)
+                except ValueError as error:
+                    if not texts:
+                        raise
+                    self._error = error
+                    break
             elif isinstance(update, RefusalDelta):
                 self._refusal.append(update.text)
+            elif isinstance(update, Finished):
+                self._finished = True
         return texts
 
     def _content(self, text: str, texts: list[str]) -> None:
@@ -76,10 +88,15 @@ class Follower:
 
     def end(self) -> list[str]:
         """The stream ended: text still held back, or the refusal."""
+        if self._error is not None:
+            raise self._error
         if self._refusal:
             raise RefusalError("".join(self._refusal))
         if self._following == "tool" and not self._arguments:
-            return ["{}"]  # a call without arguments (Anthropic sends none for an empty input)
+            # A call without arguments (Anthropic sends none for an empty input) -- unless the stream was cut.
+            return ["{}"] if self._finished else []
+        if not self._finished and self._following is None:
+            self._held = []  # cut short while only prose had come: the answer (perhaps a tool call) never began
         texts = self._held
         self._held = []
         if self._fence is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from midstream._errors import ProviderError
 from midstream.providers._gemini_args import PartialArgsWriter
 from midstream.providers._updates import Finished, TextDelta, ToolCallDelta, Update
 from midstream.providers.openai_chat import provider_error
@@ -31,7 +32,7 @@ class GeminiAdapter:
         if not isinstance(data, dict):
             return []
         if data.get("error"):
-            raise provider_error(_gemini_error(data["error"]))
+            raise _gemini_error(data["error"])
         updates: list[Update] = []
         for number, candidate in enumerate(data.get("candidates") or ()):
             choice = candidate.get("index", number) or 0
@@ -86,13 +87,17 @@ class GeminiAdapter:
         return [ToolCallDelta(position, text, choice=choice)] if text else []
 
     def end(self) -> list[Update]:
-        updates: list[Update] = []
-        for choice in list(self._streaming):
-            updates += self._close(choice)
-        return updates
+        # A call still streaming when the stream stops was cut short: it stays open (and so incomplete).
+        return []
 
 
-def _gemini_error(error: Any) -> Any:
+def _gemini_error(error: Any) -> ProviderError:
     if isinstance(error, dict):  # {"code": 429, "message": "...", "status": "RESOURCE_EXHAUSTED"}
-        return {"message": error.get("message"), "type": error.get("status"), "code": error.get("code")}
-    return error
+        code = error.get("code")
+        return ProviderError(
+            str(error.get("message") or error),
+            type=error.get("status") or None,
+            code=str(code) if code is not None else None,
+            payload=error,
+        )
+    return provider_error(error)

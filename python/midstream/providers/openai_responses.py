@@ -59,8 +59,8 @@ class OpenAIResponsesAdapter:
         if kind == "response.failed":
             error = (data.get("response") or {}).get("error") or {"message": "the response failed"}
             raise provider_error(error)
-        if kind == "error":
-            raise provider_error(data.get("error") or data)
+        if kind == "error":  # the error object nested, or its fields on the event itself
+            raise provider_error(data.get("error") or {"message": data.get("message"), "code": data.get("code")})
         return []
 
     def end(self) -> list[Update]:

@@ -37,8 +37,11 @@ class EventReader:
         self.provider = provider
         self._sse: SSEDecoder | None = None
         self._done = False  # `[DONE]` seen: the rest is ignored
+        self._error: ProviderError | None = None  # raised once the updates before it were handed over
 
     def item(self, item: object) -> list[Update]:
+        if self._error is not None:
+            raise self._error
         if isinstance(item, _TEXT):
             if self.adapter is None:
                 raise TypeError("raw SSE chunks need provider= ('openai', 'openai-responses', 'anthropic', 'gemini')")
@@ -77,10 +80,18 @@ class EventReader:
                 # A typed event still says what happened (`response.completed`) when its body is cut short.
                 data = {"type": event.event}
             assert self.adapter is not None
-            updates += self.adapter.payload(data, event.event)
+            try:
+                updates += self.adapter.payload(data, event.event)
+            except ProviderError as error:
+                if not updates:
+                    raise
+                self._error = error  # the events before it in this chunk count: hand them over first
+                break
         return updates
 
     def end(self) -> list[Update]:
+        if self._error is not None:
+            raise self._error
         updates: list[Update] = []
         if self._sse is not None:
             updates += self._events(self._sse.finish())

@@ -91,6 +91,8 @@ class PartialBuilder:
             top = self.stack[-1]
             if isinstance(top, OpaqueFrame):
                 below = len(path) - top.depth
+                if top.display is not None and _shows_in_live_value(kind, value):
+                    self.changed = True  # shown as the parser's live value: what happens inside shows
                 if below > 1 or (below == 1 and kind == "delta"):
                     continue
                 if below == 1:
@@ -179,7 +181,8 @@ class PartialBuilder:
             except PartFailed as failed:
                 self._fail(parent, path, failed.errors)
                 return
-            self._done(parent, path, display)
+            # A container shown as the parser's live value finishes as that same object: nothing new to show.
+            self._done(parent, path, display, shown=display is top.display)
             return
         leaf = self.leaf
         self.leaf = None
@@ -191,9 +194,10 @@ class PartialBuilder:
         except pydantic.ValidationError as error:
             self._fail(parent, path, errors_of(error))
             return
-        self._done(parent, path, display)
+        self._done(parent, path, display, shown=self.text_shown and display == self.text)
 
-    def _done(self, parent: Frame, path: Path, value: Any) -> None:
+    def _done(self, parent: Frame, path: Path, value: Any, *, shown: bool = False) -> None:
+        """The part at ``path`` finished valid as ``value`` (``shown``: the partial already showed it so)."""
         if parent is self.root:
             if self.root_check is not None:
                 try:
@@ -203,7 +207,8 @@ class PartialBuilder:
                     return
             self.complete = True
         parent.done(path[-1] if path else None, value)
-        self.changed = True
+        if not shown:
+            self.changed = True
 
     # ------------------------------------------------------------------------------------------------------------
     # failures
@@ -253,6 +258,16 @@ class PartialBuilder:
             new.done(key, display)
         self.stack[-2].show(path[-1] if path else None, new.display)
         self.changed = True
+
+
+def _shows_in_live_value(kind: str, value: Any) -> bool:
+    """Whether an event inside a live container changes what it shows: text grew, a container or string began,
+    a number or literal finished (a finished string or container was shown already)."""
+    if kind == "delta":
+        return True
+    if kind == "begin":
+        return value in ("object", "array", "string")
+    return not isinstance(value, str | list | dict)
 
 
 def _check_scalar(shape: Shape, value: Any) -> Any:
