@@ -20,6 +20,7 @@ from __future__ import annotations
 from midstream import sse
 from midstream._errors import IncompleteJSONError, JSONError, ProviderError, RefusalError
 from midstream._native import DEFAULT_MAX_DEPTH, Event, Parser
+from midstream.clients import AsyncStructuredStream, StructuredStream, from_anthropic, from_openai
 from midstream.pydantic import (
     AsyncPartialStream,
     ModelStream,
@@ -34,6 +35,7 @@ from midstream.tool_calls import ToolCallUpdate, stream_tool_calls
 __all__ = [
     "DEFAULT_MAX_DEPTH",
     "AsyncPartialStream",
+    "AsyncStructuredStream",
     "Event",
     "IncompleteJSONError",
     "JSONError",
@@ -43,8 +45,11 @@ __all__ = [
     "PartialStream",
     "ProviderError",
     "RefusalError",
+    "StructuredStream",
     "ToolCallUpdate",
     "aiter_items",
+    "from_anthropic",
+    "from_openai",
     "iter_items",
     "sse",
     "stream",

@@ -1,0 +1,370 @@
+"""The engine under ``from_openai``/``from_anthropic``: stream one structured answer, re-asking on invalid output.
+
+A ``Dialect`` knows one provider's wire format (how to ask, what to record from each payload, how to re-ask).
+``Attempt`` follows one response, push-style so sync and async share it; ``StructuredStream`` and
+``AsyncStructuredStream`` run attempts until one validates or the retries run out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
+from types import TracebackType
+from typing import Any, Generic, Literal, Protocol, TypeVar
+
+import pydantic
+
+from midstream._errors import IncompleteJSONError, JSONError
+from midstream._native import Parser
+from midstream.clients._schema import Target
+from midstream.providers.follow import Follower
+from midstream.providers.source import EventReader, payload_of
+from midstream.pydantic._iterate import _ItemReader
+from midstream.pydantic._model_stream import ModelStream
+
+T = TypeVar("T")
+Mode = Literal["partial", "iterable"]
+
+_TRUNCATED = frozenset({"length", "max_tokens", "max_output_tokens", "incomplete"})
+
+
+class Dialect(Protocol):
+    """One provider's request and response format."""
+
+    provider: str
+
+    def request(self, kwargs: dict[str, Any], target: Target) -> dict[str, Any]:
+        """The create() arguments for a streamed structured answer (``messages`` included)."""
+        ...
+
+    def observe(self, payload: dict[str, Any], state: Response) -> None:
+        """Record usage, finish reason and tool call id from one payload."""
+        ...
+
+    def reask(self, state: Response, error: Exception) -> list[dict[str, Any]]:
+        """The messages that hand the answer so far back with its errors."""
+        ...
+
+
+class Response:
+    """What one attempt's response said besides its answer (``usage``, ``finish_reason``, the answer's text)."""
+
+    def __init__(self) -> None:
+        self.usage: dict[str, Any] | None = None
+        self.finish_reason: str | None = None
+        self.tool_call_id: str | None = None
+        self.tool_name: str | None = None
+        self.chunks: list[str] = []
+
+    @property
+    def text(self) -> str:
+        """The JSON text of the answer received so far."""
+        return "".join(self.chunks)
+
+    def partial_json(self) -> Any:
+        """The answer so far as plain JSON values (an object for a cut-short answer), for re-asking."""
+        parser = Parser()
+        with contextlib.suppress(JSONError):
+            parser.feed(self.text)
+        value = parser.value
+        return value if isinstance(value, dict) else {}
+
+
+class RetryableError(Exception):
+    """Raised inside an attempt whose answer is invalid while retries remain."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class Attempt:
+    """Follows one streamed response: payloads in, partials (or finished items) out."""
+
+    def __init__(self, dialect: Dialect, target: Target, mode: Mode, item_type: Any, fail_fast: bool) -> None:
+        self.dialect = dialect
+        self.target = target
+        self.mode = mode
+        self.fail_fast = fail_fast
+        self.response = Response()
+        self._reader = EventReader(dialect.provider)
+        self._follower = Follower()
+        self._model: ModelStream[Any] = ModelStream(target.stream_type, fail_fast=fail_fast)
+        self._items: _ItemReader[Any] | None = (
+            _ItemReader(item_type, ("items",), fail_fast, 512) if mode == "iterable" else None
+        )
+        self.final: Any = None
+
+    def event(self, event: object) -> list[Any]:
+        payload, _ = payload_of(event)
+        if payload is None:
+            return []
+        if isinstance(payload, dict):
+            self.dialect.observe(payload, self.response)
+        return self._guard(lambda: self._feed(self._follower.take(self._reader.item(payload))))
+
+    def end(self) -> list[Any]:
+        def finish() -> list[Any]:
+            out = self._feed([*self._follower.take(self._reader.end()), *self._follower.end()])
+            if self._items is not None:
+                self._items.finish()
+                out += self._drain()
+                return out
+            self.final = self.target.unwrap(self._model.finish())
+            if self._model.changed:
+                self._model.clear_changed()
+                out.append(self.target.unwrap(self._model.partial))
+            return out
+
+        return self._guard(finish)
+
+    def _feed(self, texts: list[Any]) -> list[Any]:
+        out: list[Any] = []
+        for text in texts:
+            text = text if isinstance(text, str) else bytes(text).decode()
+            self.response.chunks.append(text)
+            if self._items is not None:
+                self._items.feed(text)
+                out += self._drain()
+                continue
+            self._model.feed(text)
+            if self._model.changed:
+                self._model.clear_changed()
+                out.append(self.target.unwrap(self._model.partial))
+        return out
+
+    def _drain(self) -> list[Any]:
+        assert self._items is not None
+        items = list(self._items.items)
+        self._items.items.clear()
+        return items
+
+    def _guard(self, step: Callable[[], list[Any]]) -> list[Any]:
+        try:
+            return step()
+        except IncompleteJSONError as error:
+            reason = self.response.finish_reason
+            if reason in _TRUNCATED:
+                raise IncompleteJSONError(
+                    f"the answer was cut short by the token limit (finish_reason={reason!r}): raise max_tokens",
+                    error.offset,
+                    error.line,
+                    error.column,
+                ) from error
+            raise
+        except (pydantic.ValidationError, JSONError) as error:
+            if self.fail_fast and self.response.finish_reason not in _TRUNCATED:
+                raise RetryableError(error) from error
+            raise
+
+    @property
+    def partial(self) -> Any:
+        return self.target.unwrap(self._model.partial)
+
+    @property
+    def progress(self) -> float:
+        return self._model.progress
+
+
+def reask_text(error: Exception) -> str:
+    """The user message that asks the model to fix its answer."""
+    return f"Your answer did not validate. Correct these errors and answer again with the whole object:\n{error}"
+
+
+class _Base:
+    def __init__(
+        self,
+        dialect: Dialect,
+        target: Target,
+        request: dict[str, Any],
+        *,
+        mode: Mode,
+        item_type: Any,
+        max_retries: int,
+    ) -> None:
+        self.dialect = dialect
+        self.target = target
+        self.request = request
+        self.mode = mode
+        self.item_type = item_type
+        self.max_retries = max_retries
+        #: The attempt under way (1 for the first request; each re-ask adds one).
+        self.attempt = 0
+        #: The errors that made each earlier attempt fail.
+        self.errors: list[Exception] = []
+        self._current: Attempt | None = None
+        self._final: Any = None
+        self._done = False
+        self._closed = False
+
+    def _next_attempt(self) -> Attempt:
+        self.attempt += 1
+        fail_fast = self.attempt <= self.max_retries
+        self._current = Attempt(self.dialect, self.target, self.mode, self.item_type, fail_fast)
+        return self._current
+
+    def _reask(self, failed: Attempt, error: Exception) -> None:
+        self.errors.append(error)
+        messages = list(self.request["messages"])
+        self.request = {**self.request, "messages": [*messages, *self.dialect.reask(failed.response, error)]}
+
+    @property
+    def response(self) -> Response | None:
+        """What the last response said besides its answer."""
+        return self._current.response if self._current is not None else None
+
+    @property
+    def usage(self) -> dict[str, Any] | None:
+        """The provider's token usage of the last response (its JSON form), once it arrived."""
+        return self._current.response.usage if self._current is not None else None
+
+    @property
+    def finish_reason(self) -> str | None:
+        """Why the last response ended (``stop``, ``length``, ``tool_use``...), once it ended."""
+        return self._current.response.finish_reason if self._current is not None else None
+
+    @property
+    def partial(self) -> Any:
+        """The latest partial of the attempt under way."""
+        return self._current.partial if self._current is not None else None
+
+    @property
+    def progress(self) -> float:
+        """The fraction of the answer's top-level fields finished in the attempt under way (see
+        ``ModelStream.progress``; 1.0 once the answer validated)."""
+        if self._done:
+            return 1.0
+        return self._current.progress if self._current is not None else 0.0
+
+
+class StructuredStream(_Base, Generic[T]):
+    """Iterate the partials of a structured answer (or each finished item, for ``create_iterable``).
+
+    ``get_final_response()`` reads the rest and returns the validated value. With ``max_retries`` an invalid answer
+    is cut off as soon as a part of it fails, and asked again with the errors; the partials of the new attempt
+    follow in the same iteration (``attempt`` says which one is under way).
+    """
+
+    def __init__(self, create: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create = create
+        self._sdk: Any = None
+        self._run = self._outputs()
+
+    def __iter__(self) -> Iterator[T]:
+        return self
+
+    def __next__(self) -> T:
+        return next(self._run)  # type: ignore[no-any-return]
+
+    def __enter__(self) -> StructuredStream[T]:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop: close the response under way (the server sees the connection close)."""
+        self._closed = True
+        self._run.close()
+        self._close_sdk()
+
+    def _close_sdk(self) -> None:
+        sdk, self._sdk = self._sdk, None
+        if sdk is not None:
+            sdk.close()
+
+    def get_final_response(self) -> T:
+        """Read the rest of the answer and return the validated value."""
+        for _ in self._run:
+            pass
+        if not self._done:
+            raise RuntimeError("the stream was closed before its answer finished")
+        return self._final  # type: ignore[no-any-return]
+
+    final = get_final_response
+
+    def _outputs(self) -> Generator[Any, None, None]:
+        while True:
+            attempt = self._next_attempt()
+            self._sdk = self._create(**self.request)
+            try:
+                for event in self._sdk:
+                    yield from attempt.event(event)
+                yield from attempt.end()
+            except RetryableError as retry:
+                self._close_sdk()
+                self._reask(attempt, retry.error)
+                continue
+            finally:
+                self._close_sdk()
+            self._final = attempt.final
+            self._done = True
+            return
+
+
+class AsyncStructuredStream(_Base, Generic[T]):
+    """``StructuredStream`` for an async client: ``async for``, ``await get_final_response()``."""
+
+    def __init__(self, create: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create = create
+        self._sdk: Any = None
+        self._run = self._outputs()
+
+    def __aiter__(self) -> AsyncIterator[T]:
+        return self
+
+    async def __anext__(self) -> T:
+        return await self._run.__anext__()  # type: ignore[no-any-return]
+
+    async def __aenter__(self) -> AsyncStructuredStream[T]:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Stop: close the response under way (the server sees the connection close)."""
+        self._closed = True
+        await self._run.aclose()
+        await self._close_sdk()
+
+    async def _close_sdk(self) -> None:
+        sdk, self._sdk = self._sdk, None
+        if sdk is not None:
+            await sdk.close()
+
+    async def get_final_response(self) -> T:
+        """Read the rest of the answer and return the validated value."""
+        async for _ in self._run:
+            pass
+        if not self._done:
+            raise RuntimeError("the stream was closed before its answer finished")
+        return self._final  # type: ignore[no-any-return]
+
+    final = get_final_response
+
+    async def _outputs(self) -> AsyncGenerator[Any, None]:
+        while True:
+            attempt = self._next_attempt()
+            self._sdk = await self._create(**self.request)
+            try:
+                async for event in self._sdk:
+                    for output in attempt.event(event):
+                        yield output
+                for output in attempt.end():
+                    yield output
+            except RetryableError as retry:
+                await self._close_sdk()
+                self._reask(attempt, retry.error)
+                continue
+            finally:
+                await self._close_sdk()
+            self._final = attempt.final
+            self._done = True
+            return
