@@ -30,6 +30,7 @@ from midstream.pydantic import (
     iter_items,
     stream,
 )
+from midstream.throttle import throttle
 from midstream.tool_calls import ToolCallUpdate, stream_tool_calls
 
 __all__ = [
@@ -54,4 +55,5 @@ __all__ = [
     "sse",
     "stream",
     "stream_tool_calls",
+    "throttle",
 ]

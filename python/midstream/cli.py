@@ -87,7 +87,13 @@ def _parse_command(args: argparse.Namespace) -> int:
 def _demo_command(args: argparse.Namespace) -> int:
     from midstream import demo
 
-    return demo.run(sys.stdout, items=args.items, frames=args.frames, delay=args.delay)
+    return demo.command(args)
+
+
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    from midstream import demo
+
+    demo.add_arguments(parser)
 
 
 def build_argument_parser() -> argparse.ArgumentParser:
@@ -98,10 +104,8 @@ def build_argument_parser() -> argparse.ArgumentParser:
     parse.add_argument("--max-depth", type=int, default=None, help="nesting depth limit")
     parse.add_argument("--allow-nan", action="store_true", help="accept NaN, Infinity and -Infinity")
     parse.set_defaults(run=_parse_command)
-    demo = commands.add_parser("demo", help="stream a JSON answer token by token and watch it take shape")
-    demo.add_argument("--items", type=int, default=6, help="number of items in the streamed answer")
-    demo.add_argument("--frames", type=int, default=12, help="how many partial values to show")
-    demo.add_argument("--delay", type=float, default=0.0, help="seconds to pause between frames")
+    demo = commands.add_parser("demo", help="replay a recorded LLM stream and watch its typed partial object grow")
+    _demo_arguments(demo)
     demo.set_defaults(run=_demo_command)
     return parser
 

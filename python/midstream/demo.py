@@ -1,145 +1,314 @@
-"""``midstream demo``: stream a JSON answer token by token and watch its partial value take shape.
+"""``midstream demo``: replay a recorded LLM stream and watch its typed partial object grow.
 
-The answer is the kind of structured output an LLM streams (a list of objects with prose, numbers, nested
-objects), generated deterministically and cut into token-sized chunks (1-8 bytes), so the demo needs no network
-and no API key. Every frame shows the partial value and which items are final; at the end the parse cost is
-measured against re-parsing the accumulated text after every chunk, which is what most Python stacks do today.
+A real provider response, recorded byte for byte (bundled in ``midstream/_data``, see its NOTICE), is cut into
+chunks and fed through the whole pipeline, as an HTTP client would deliver it: raw SSE bytes → ``midstream.sse`` →
+the provider's adapter → ``ModelStream`` with a pydantic model → typed partials. No network, no API key.
+
+On a terminal with ``rich`` installed (``pip install 'midstream[demo]'``) the partial object is drawn live as a
+tree; otherwise one line is printed per changed partial. At the end: the validated object and what decoding cost.
 """
 
 from __future__ import annotations
 
-import contextlib
+import argparse
 import json
-import random
+import sys
 import time
-from collections.abc import Sequence
-from typing import Any, TextIO
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any, Literal, TextIO
 
-from midstream._native import Parser
+from pydantic import BaseModel, ConfigDict, Field
 
-_WORDS = (
-    "streaming",
-    "structured",
-    "output",
-    "arrives",
-    "token",
-    "by",
-    "while",
-    "the",
-    "model",
-    "is",
-    "still",
-    "thinking",
-    "about",
-    "café",
-    "naïve",
-    "東京",
-    "🚀",
-    "rest",
-    "of",
-    "its",
-    "answer",
-    "and",
-    "every",
-    "partial",
-    "value",
-    "only",
-    "ever",
-    "grows",
-)
+import midstream
+
+__all__ = ["STREAMS", "DemoStream", "add_arguments", "command", "main", "run"]
 
 
-def demo_answer(items: int = 6, seed: int = 7) -> str:
-    """A deterministic LLM-like JSON answer."""
-    rng = random.Random(seed)
+class Weather(BaseModel):
+    """The json_schema answer of ``openai-weather``."""
 
-    def words(n: int) -> str:
-        return " ".join(rng.choice(_WORDS) for _ in range(n))
-
-    ideas = [
-        {
-            "id": i + 1,
-            "title": words(3).capitalize(),
-            "summary": words(rng.randint(8, 16)) + ".",
-            "score": round(rng.random() * 10, 2),
-            "tags": [rng.choice(_WORDS) for _ in range(rng.randint(1, 3))],
-            "owner": {"name": words(2).title(), "verified": rng.random() < 0.5},
-        }
-        for i in range(items)
-    ]
-    return json.dumps({"topic": "Ideas for a streaming parser", "ideas": ideas}, ensure_ascii=False, indent=1)
+    city: str
+    temperature: int
+    units: Literal["c", "f"]
 
 
-def token_chunks(text: str, seed: int = 1, lo: int = 1, hi: int = 8) -> list[str]:
-    """Cut ``text`` into token-sized pieces, as an LLM stream delivers it."""
-    rng = random.Random(seed)
-    chunks, i = [], 0
-    while i < len(text):
-        size = rng.randint(lo, hi)
-        chunks.append(text[i : i + size])
-        i += size
-    return chunks
+class GetWeatherArgs(BaseModel):
+    """The tool-call arguments of ``openai-tool-call`` (the tool is named ``GetWeatherArgs``)."""
+
+    city: str
+    country: str
+    units: Literal["c", "f"]
 
 
-def _frame(parser: Parser, width: int) -> str:
-    value: Any = parser.value
-    ideas = value.get("ideas", []) if isinstance(value, dict) else []
-    done = sum(parser.is_complete(("ideas", i)) for i in range(len(ideas)))
-    shown = json.dumps(value, ensure_ascii=False)
-    if len(shown) > width:
-        shown = "…" + shown[-(width - 1) :]
-    path = "/".join(str(step) for step in parser.path) or "(root)"
-    return f"ideas final {done}/{len(ideas)}  writing {path}\n  {shown}"
+class Character(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    name: str
+    class_: str = Field(alias="class")
+    description: str
 
 
-def run(out: TextIO, *, items: int = 6, frames: int = 12, width: int = 100, delay: float = 0.0) -> int:
-    text = demo_answer(items)
-    chunks = token_chunks(text)
-    parser = Parser()
-    every = max(1, len(chunks) // frames)
-    for n, chunk in enumerate(chunks, 1):
-        parser.feed(chunk)
-        if n % every == 0:
-            out.write(f"[chunk {n:>4}/{len(chunks)}] {_frame(parser, width)}\n")
-            out.flush()
-            if delay:
-                time.sleep(delay)
-    final = parser.finish()
-    assert final == json.loads(text)
-    out.write(f"[final] {len(final['ideas'])} ideas, every value complete: {parser.is_complete()}\n\n")
+class Characters(BaseModel):
+    """The JSON answer of ``anthropic-characters``."""
 
-    big = token_chunks(demo_answer(400))
-    start = time.perf_counter()
-    parser = Parser()
-    for chunk in big:
-        parser.feed(chunk)
-        parser.value  # noqa: B018 - read the partial value after every chunk, as a UI would
-    incremental = time.perf_counter() - start
-    sample = big[: len(big) // 10]
-    start = time.perf_counter()
-    received = ""
-    for chunk in sample:
-        received += chunk
-        with contextlib.suppress(ValueError):
-            json.loads(received)
-    reparse = (time.perf_counter() - start) * (len(big) / len(sample)) ** 2
-    size = sum(len(c.encode()) for c in big)
-    out.write(
-        f"{size / 1000:.0f} KB in {len(big)} chunks, value read after each: midstream {incremental * 1e3:.1f} ms "
-        f"({incremental / len(big) * 1e9:.0f} ns/chunk).\n"
-        f"Re-parsing the received text with json.loads after every chunk (estimated from the first tenth, "
-        f"cost grows with the square of the length): ~{reparse:.1f} s.\n"
+    characters: list[Character]
+
+
+@dataclass(frozen=True)
+class DemoStream:
+    """A bundled recording: its file in ``midstream/_data``, the provider that sent it and its answer's model."""
+
+    name: str
+    file: str
+    provider: str
+    model: type[BaseModel]
+    description: str
+
+    def body(self) -> bytes:
+        """The raw SSE bytes, read from the installed package."""
+        return resources.files("midstream").joinpath("_data", self.file).read_bytes()
+
+
+STREAMS: dict[str, DemoStream] = {
+    stream.name: stream
+    for stream in (
+        DemoStream(
+            "anthropic-characters",
+            "anthropic-characters.sse",
+            "anthropic",
+            Characters,
+            "Anthropic Messages (claude-sonnet-4-5), a JSON answer: three characters",
+        ),
+        DemoStream(
+            "openai-weather",
+            "openai-weather.sse",
+            "openai",
+            Weather,
+            "OpenAI Chat Completions (gpt-4o), json_schema structured output",
+        ),
+        DemoStream(
+            "openai-tool-call",
+            "openai-tool-call.sse",
+            "openai",
+            GetWeatherArgs,
+            "OpenAI Chat Completions (gpt-4o), the arguments of one strict tool call",
+        ),
     )
+}
+DEFAULT_STREAM = "anthropic-characters"
+DEFAULT_CHUNK_SIZE = 32
+#: Seconds between chunks on a terminal when ``--delay`` is not given (none when the output is not a terminal).
+TTY_DELAY = 0.01
+
+
+def plain(value: Any) -> Any:
+    """A partial as plain JSON-like data (JSON names; a field not seen yet is ``None``), without pydantic's
+    serializer, which warns about the ``None`` of fields that have not arrived."""
+    if isinstance(value, BaseModel):
+        fields = type(value).model_fields
+        return {(info.alias or name): plain(getattr(value, name, None)) for name, info in fields.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): plain(item) for key, item in value.items()}
+    return value
+
+
+@dataclass
+class Timing:
+    chunks: int = 0
+    bytes: int = 0
+    #: Seconds spent decoding (SSE, adapter, parser, model), without the pauses and the rendering.
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        per_chunk = self.seconds / self.chunks * 1e6 if self.chunks else 0.0
+        return (
+            f"decoding: {per_chunk:.1f} µs/chunk, {self.seconds * 1e3:.2f} ms total, "
+            f"{self.chunks} chunks, {self.bytes} bytes"
+        )
+
+
+def _cut(body: bytes, size: int) -> list[bytes]:
+    return [body[i : i + size] for i in range(0, len(body), size)]
+
+
+def _replay(demo: DemoStream, chunk_size: int, delay: float, timing: Timing, show: Callable[[BaseModel], None]) -> Any:
+    """Feed the recording in chunks, call ``show`` with each changed partial, return the validated object.
+
+    ``timing`` counts the decoding only: the pauses between chunks and ``show`` are left out.
+    """
+    chunks = _cut(demo.body(), chunk_size)
+    paused = 0.0  # seconds spent pausing inside the source during the current step
+
+    def source() -> Iterator[bytes]:
+        nonlocal paused
+        for index, chunk in enumerate(chunks):
+            if delay and index:
+                start = time.perf_counter()
+                time.sleep(delay)
+                paused += time.perf_counter() - start
+            timing.chunks += 1
+            timing.bytes += len(chunk)
+            yield chunk
+
+    partials = midstream.stream(demo.model, source(), provider=demo.provider)
+    iterator = iter(partials)
+    while True:
+        paused = 0.0
+        start = time.perf_counter()
+        partial = next(iterator, None)
+        timing.seconds += time.perf_counter() - start - paused
+        if partial is None:
+            break
+        show(partial)
+    start = time.perf_counter()
+    final = partials.final()  # the source is used up: this only returns the validated object
+    timing.seconds += time.perf_counter() - start
+    return final
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(plain(value), ensure_ascii=False)
+
+
+def _run_lines(demo: DemoStream, out: TextIO, chunk_size: int, delay: float, timing: Timing) -> Any:
+    last = None
+
+    def show(partial: BaseModel) -> None:
+        nonlocal last
+        text = _dump(partial)
+        if text != last:
+            out.write(f"[chunk {timing.chunks:>4}] {text}\n")
+            out.flush()
+            last = text
+
+    return _replay(demo, chunk_size, delay, timing, show)
+
+
+def _tree(label: str, value: Any) -> Any:
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    def add(node: Tree, key: str, item: Any) -> None:
+        if isinstance(item, dict):
+            add_all(node.add(f"[bold]{escape(key)}[/]"), item.items())
+        elif isinstance(item, list):
+            add_all(
+                node.add(f"[bold]{escape(key)}[/] [dim]({len(item)})[/]"), ((f"[{i}]", v) for i, v in enumerate(item))
+            )
+        elif item is None:
+            node.add(f"[bold]{escape(key)}[/]: [dim]…[/]")
+        else:
+            shown = json.dumps(item, ensure_ascii=False)
+            node.add(f"[bold]{escape(key)}[/]: [green]{escape(shown)}[/]")
+
+    def add_all(node: Tree, items: Any) -> None:
+        for key, item in items:
+            add(node, str(key), item)
+
+    root = Tree(f"[bold cyan]{escape(label)}[/]")
+    data = plain(value)
+    if isinstance(data, dict):
+        add_all(root, data.items())
+    else:
+        add(root, "value", data)
+    return root
+
+
+def _run_live(demo: DemoStream, out: TextIO, chunk_size: int, delay: float, timing: Timing) -> Any:
+    from rich.console import Console
+    from rich.live import Live
+    from rich.panel import Panel
+
+    console = Console(file=out)
+    total = len(demo.body())
+
+    def panel(partial: BaseModel | None) -> Panel:
+        body = _tree(demo.model.__name__, partial) if partial is not None else "[dim]waiting for the answer…[/]"
+        subtitle = f"{timing.bytes}/{total} bytes · {timing.chunks} chunks · {demo.provider}"
+        return Panel(body, title=f"midstream demo · {demo.name}", subtitle=subtitle, expand=True)
+
+    with Live(panel(None), console=console, auto_refresh=False, transient=False) as live:
+        final = _replay(demo, chunk_size, delay, timing, lambda partial: live.update(panel(partial), refresh=True))
+        live.update(panel(final), refresh=True)
+    return final
+
+
+def _can_render_live(out: TextIO) -> bool:
+    try:
+        import rich  # noqa: F401
+    except ImportError:
+        return False
+    isatty = getattr(out, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def run(
+    out: TextIO,
+    *,
+    stream: str = DEFAULT_STREAM,
+    delay: float | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    live: bool | None = None,
+) -> int:
+    """Replay the bundled ``stream`` to ``out``. ``live``: draw with rich (default: when ``out`` is a terminal and
+    rich is installed). ``delay``: seconds between chunks (default: ``TTY_DELAY`` when live, else none)."""
+    if stream not in STREAMS:
+        raise ValueError(f"unknown stream {stream!r}; choose one of {', '.join(STREAMS)}")
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    demo = STREAMS[stream]
+    if live is None:
+        live = _can_render_live(out)
+    if delay is None:
+        delay = TTY_DELAY if live else 0.0
+    timing = Timing()
+    if not live:
+        out.write(f"{demo.name}: {demo.description}\n")
+        out.write(f"{demo.model.__name__} partials as {chunk_size}-byte chunks of raw SSE arrive:\n")
+    final = (_run_live if live else _run_lines)(demo, out, chunk_size, delay, timing)
+    out.write(f"final {demo.model.__name__}: {final.model_dump_json(by_alias=True)}\n")
+    out.write(timing.line() + "\n")
+    out.flush()
     return 0
 
 
-def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
-    import argparse
-    import sys
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``midstream demo``."""
+    parser.add_argument(
+        "--stream", choices=list(STREAMS), default=DEFAULT_STREAM, help=f"the recording to replay ({DEFAULT_STREAM})"
+    )
+    parser.add_argument(
+        "--delay",
+        type=float,
+        default=None,
+        help=f"seconds to pause between chunks (default {TTY_DELAY} on a terminal, 0 otherwise)",
+    )
+    parser.add_argument(
+        "--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, help=f"bytes per chunk ({DEFAULT_CHUNK_SIZE})"
+    )
+    parser.add_argument("--web", action="store_true", help="serve the demo as a web page (not available yet)")
 
+
+def command(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Run ``midstream demo`` with parsed ``args``."""
+    out = out or sys.stdout
+    if args.web:
+        print("midstream demo --web: not available yet", file=sys.stderr)
+        return 2
+    if args.chunk_size < 1:
+        print("midstream demo: --chunk-size must be at least 1", file=sys.stderr)
+        return 2
+    if args.delay is not None and args.delay < 0:
+        print("midstream demo: --delay must not be negative", file=sys.stderr)
+        return 2
+    return run(out, stream=args.stream, delay=args.delay, chunk_size=args.chunk_size)
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     parser = argparse.ArgumentParser(prog="midstream demo", description=__doc__.split("\n\n")[0] if __doc__ else "")
-    parser.add_argument("--items", type=int, default=6)
-    parser.add_argument("--frames", type=int, default=12)
-    parser.add_argument("--delay", type=float, default=0.0, help="seconds to pause between frames")
-    args = parser.parse_args(argv)
-    return run(out or sys.stdout, items=args.items, frames=args.frames, delay=args.delay)
+    add_arguments(parser)
+    return command(parser.parse_args(argv), out)
