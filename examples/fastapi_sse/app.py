@@ -1,0 +1,157 @@
+"""Stream typed partials from an LLM to a browser over Server-Sent Events, with FastAPI and midstream.
+
+``POST /ideas`` with ``{"topic": "...", "count": 3}`` answers ``text/event-stream``:
+
+- one ``data:`` event per partial list of ideas (JSON), at most one per ``throttle`` seconds, always the latest;
+- ``event: done`` with the validated final list;
+- ``event: error`` with ``{"message": ..., "type": ...}`` if the model's answer is invalid or cut short, or the
+  provider fails.
+
+If the browser goes away, the upstream request is closed at once: no more tokens are paid for.
+
+Run it (from the repository root)::
+
+    pip install "midstream[openai,web]"
+    OPENAI_API_KEY=sk-... uvicorn examples.fastapi_sse.app:app --port 8000
+    # open http://127.0.0.1:8000/
+
+Environment: ``OPENAI_API_KEY``, ``OPENAI_BASE_URL`` (any OpenAI-compatible API), ``MIDSTREAM_MODEL``
+(default ``gpt-4o-mini``), ``MIDSTREAM_CORS_ORIGINS`` (comma-separated, default none), ``MIDSTREAM_THROTTLE``
+(seconds between partials, default ``0.1``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing
+from pathlib import Path
+from typing import Any
+
+import anyio
+import midstream
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, StreamingResponse
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+
+__all__ = ["Idea", "IdeasRequest", "create_app", "main"]
+
+STATIC = Path(__file__).parent / "static"
+
+
+class Idea(BaseModel):
+    title: str
+    pitch: str
+
+
+class IdeasRequest(BaseModel):
+    topic: str = Field(min_length=1, max_length=200)
+    count: int = Field(default=3, ge=1, le=20)
+
+
+IDEAS = TypeAdapter(list[Idea])
+
+
+def sse(data: Any, event: str | None = None) -> bytes:
+    """One SSE frame: an optional ``event:`` line, then the JSON on one ``data:`` line, then a blank line."""
+    head = f"event: {event}\n" if event else ""
+    payload = data if isinstance(data, bytes) else json.dumps(data).encode()
+    return head.encode() + b"data: " + payload + b"\n\n"
+
+
+def messages_for(body: IdeasRequest) -> list[dict[str, str]]:
+    return [
+        {"role": "system", "content": "You are a product strategist. Answer with short, concrete ideas."},
+        {"role": "user", "content": f"Give me exactly {body.count} ideas about: {body.topic}"},
+    ]
+
+
+def create_app(
+    openai_client: Any,
+    *,
+    model: str = "gpt-4o-mini",
+    throttle: float = 0.1,
+    cors_origins: Sequence[str] = (),
+) -> FastAPI:
+    """The app, streaming from ``openai_client`` (an ``openai.AsyncOpenAI`` or a compatible async client).
+
+    ``throttle``: at most one partial per this many seconds (the latest; ``0`` sends every one).
+    ``cors_origins``: origins allowed to call ``POST /ideas`` from another site (``["*"]`` for any).
+    """
+    client = midstream.from_openai(openai_client)
+    app = FastAPI(title="midstream SSE example")
+    if cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["content-type"],
+        )
+
+    async def events(request: Request, body: IdeasRequest) -> AsyncIterator[bytes]:
+        stream = client.responses.stream(model=model, messages=messages_for(body), response_model=list[Idea])
+        try:
+            async with aclosing(midstream.throttle(stream, throttle)) as partials:
+                async for ideas in partials:
+                    if await request.is_disconnected():
+                        return  # the browser left: the finally below closes the upstream request
+                    yield sse(IDEAS.dump_json(ideas, warnings=False))
+            final = await stream.get_final_response()
+            yield sse(IDEAS.dump_json(final), event="done")
+        except ValidationError as exc:
+            yield sse({"type": "validation", "message": f"the model's answer is invalid: {exc}"}, event="error")
+        except midstream.IncompleteJSONError as exc:
+            yield sse({"type": "incomplete", "message": f"the model's answer was cut short: {exc}"}, event="error")
+        except Exception as exc:  # the provider failed (HTTP error, dropped connection, ...)
+            yield sse({"type": "provider", "message": f"{type(exc).__name__}: {exc}"}, event="error")
+        finally:
+            # Also reached when the response task is cancelled on disconnect: shield the close from that
+            # cancellation so the upstream connection really closes now, not whenever it is collected.
+            with anyio.CancelScope(shield=True):
+                await stream.close()
+
+    @app.post("/ideas")
+    async def ideas(body: IdeasRequest, request: Request) -> StreamingResponse:
+        return StreamingResponse(
+            events(request, body),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    @app.get("/", include_in_schema=False)
+    async def index() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html")
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    import openai
+
+    origins = [origin.strip() for origin in os.environ.get("MIDSTREAM_CORS_ORIGINS", "").split(",") if origin.strip()]
+    return create_app(
+        openai.AsyncOpenAI(),  # reads OPENAI_API_KEY and OPENAI_BASE_URL
+        model=os.environ.get("MIDSTREAM_MODEL", "gpt-4o-mini"),
+        throttle=float(os.environ.get("MIDSTREAM_THROTTLE", "0.1")),
+        cors_origins=origins,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # ``uvicorn examples.fastapi_sse.app:app`` builds the app on first access, so importing this module (as the
+    # tests do) needs neither an API key nor the environment.
+    if name == "app":
+        return app_from_env()
+    raise AttributeError(name)
+
+
+def main() -> None:
+    import uvicorn
+
+    uvicorn.run(app_from_env(), host=os.environ.get("HOST", "127.0.0.1"), port=int(os.environ.get("PORT", "8000")))
+
+
+if __name__ == "__main__":
+    main()

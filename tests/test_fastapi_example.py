@@ -1,0 +1,365 @@
+"""The FastAPI SSE example (``examples/fastapi_sse``) end to end: the real ``openai.AsyncOpenAI`` client against a
+paced ``ReplayServer``, the app under uvicorn on a loopback port, read by a raw HTTP client and by headless
+Chromium running the example's page.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import http.client
+import importlib.util
+import json
+import os
+import random
+import select
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from midstream.testing import ReplayServer, sse_body
+
+openai = pytest.importorskip("openai")
+pytest.importorskip("fastapi")
+uvicorn = pytest.importorskip("uvicorn")
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "fastapi_sse"
+
+
+def load_example() -> Any:
+    spec = importlib.util.spec_from_file_location("fastapi_sse_app", EXAMPLE / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+example = load_example()
+
+IDEAS = [
+    {"title": "Solar kettle", "pitch": "Boils water with a mirror dish."},
+    {"title": "Seed library", "pitch": "Lend seeds, return seeds from the harvest."},
+    {"title": "Repair cafe", "pitch": "Neighbours fix each other's things."},
+    {"title": "Tool share", "pitch": "One drill per street is plenty."},
+]
+
+
+# -- the upstream: an OpenAI chat stream, one SSE event every few milliseconds -------------------------------------
+
+
+def openai_body(answer: Any, *, finish: str = "stop", cut: int | None = None) -> bytes:
+    """``answer`` streamed as Chat Completions chunks of 1 to 6 characters of JSON content."""
+    text = json.dumps(answer)[:cut]
+    base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini"}
+
+    def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
+        return json.dumps({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}).encode()
+
+    rng = random.Random(0)
+    payloads = [chunk({"role": "assistant", "content": ""})]
+    position = 0
+    while position < len(text):
+        size = rng.randint(1, 6)
+        payloads.append(chunk({"content": text[position : position + size]}))
+        position += size
+    payloads.append(chunk({}, finish))
+    return sse_body(payloads, "openai")
+
+
+class PacedServer(ReplayServer):
+    """Writes one SSE event at a time, ``delay`` seconds apart, and records whether each body was written to the
+    end (the base server swallows the broken pipe of a client that hangs up)."""
+
+    def __init__(self, *args: Any, delay: float = 0.005, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.delay = delay
+        self.completed: dict[int, bool] = {}
+        self.ended = threading.Event()
+
+    def _pieces(self, body: bytes, number: int) -> Iterator[bytes]:
+        self.completed[number] = False
+        try:
+            for event in body.split(b"\n\n")[:-1]:
+                time.sleep(self.delay)
+                yield event + b"\n\n"
+            self.completed[number] = True
+        finally:
+            self.ended.set()
+
+
+@contextlib.contextmanager
+def running(
+    body: bytes, *, throttle: float = 0.0, delay: float = 0.005, **upstream_options: Any
+) -> Iterator[tuple[str, PacedServer]]:
+    """The upstream server and the example app under uvicorn; yields the app's ``host:port`` and the upstream."""
+    with PacedServer(body, delay=delay, **upstream_options) as upstream:
+        client = openai.AsyncOpenAI(base_url=upstream.base_url + "/v1", api_key="test", max_retries=0)
+        app = example.create_app(client, throttle=throttle, cors_origins=["http://example.test"])
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        try:
+            yield f"127.0.0.1:{port}", upstream
+        finally:
+            server.should_exit = True
+            thread.join(10)
+
+
+def post(address: str, body: Any, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
+    host, port = address.split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    connection.request("POST", "/ideas", json.dumps(body), {"content-type": "application/json", **(headers or {})})
+    return connection.getresponse()
+
+
+def read_events(response: http.client.HTTPResponse, limit: int | None = None) -> list[tuple[str, Any]]:
+    """``(event, parsed data)`` for each SSE event, read as it arrives (at most ``limit`` of them)."""
+    events: list[tuple[str, Any]] = []
+    event, data = "message", []
+    while limit is None or len(events) < limit:
+        line = response.readline()
+        if not line:
+            break
+        line = line.rstrip(b"\r\n")
+        if not line:
+            if data:
+                events.append((event, json.loads(b"\n".join(data))))
+            event, data = "message", []
+            continue
+        field, _, value = line.partition(b":")
+        value = value[1:] if value.startswith(b" ") else value
+        if field == b"data":
+            data.append(value)
+        elif field == b"event":
+            event = value.decode()
+    return events
+
+
+def is_prefix_of(partial: list[dict[str, Any]], final: list[dict[str, Any]]) -> bool:
+    """Every idea of ``partial`` agrees with ``final`` so far: finished ones equal, the last one's strings prefixes."""
+    if len(partial) > len(final):
+        return False
+    for seen, full in zip(partial, final, strict=False):
+        for key, value in seen.items():
+            if value is not None and not full[key].startswith(value):
+                return False
+    return all(seen == full for seen, full in zip(partial[:-1], final, strict=False))
+
+
+# -- the tests ------------------------------------------------------------------------------------------------------
+
+
+def test_partials_grow_then_done_carries_the_validated_list() -> None:
+    with running(openai_body({"items": IDEAS})) as (address, upstream):
+        response = post(address, {"topic": "small towns", "count": 4})
+        assert response.status == 200
+        assert response.getheader("content-type", "").startswith("text/event-stream")
+        assert response.getheader("cache-control") == "no-cache"
+        assert response.getheader("x-accel-buffering") == "no"
+        events = read_events(response)
+
+    data = [value for kind, value in events if kind == "message"]
+    assert [kind for kind, _ in events] == ["message"] * len(data) + ["done"]
+    assert len(data) > 20  # not throttled: one event per change
+    assert [len(ideas) for ideas in data] == sorted(len(ideas) for ideas in data)
+    assert all(is_prefix_of(ideas, IDEAS) for ideas in data)
+    assert data[-1] == IDEAS
+    assert events[-1] == ("done", IDEAS)
+
+    request = upstream.requests[0].json
+    assert request["stream"] is True and request["model"] == "gpt-4o-mini"
+    assert "exactly 4 ideas about: small towns" in request["messages"][-1]["content"]
+    assert upstream.completed == {0: True}
+
+
+def test_invalid_body_is_422_and_no_request_goes_upstream() -> None:
+    with running(openai_body({"items": IDEAS})) as (address, upstream):
+        for body in ({"topic": "x", "count": 0}, {"topic": "x", "count": 21}, {"count": 3}, {"topic": ""}):
+            response = post(address, body)
+            assert response.status == 422, body
+            assert response.getheader("content-type") == "application/json"
+            response.read()
+        assert upstream.requests == []
+
+
+def test_cors_preflight_allows_the_configured_origin_only() -> None:
+    with running(openai_body({"items": IDEAS})) as (address, _):
+        host, port = address.split(":")
+        for origin, allowed in (("http://example.test", True), ("http://evil.test", False)):
+            connection = http.client.HTTPConnection(host, int(port), timeout=10)
+            headers = {"origin": origin, "access-control-request-method": "POST"}
+            connection.request("OPTIONS", "/ideas", headers=headers)
+            response = connection.getresponse()
+            response.read()
+            assert (response.getheader("access-control-allow-origin") == origin) is allowed
+
+
+def test_throttled_stream_sends_fewer_partials_and_always_the_last() -> None:
+    body = openai_body({"items": IDEAS})
+    partials = body.count(b'"content"') - 1  # an upper bound on the partials: one per content chunk
+    with running(body, throttle=0.1) as (address, _):
+        events = read_events(post(address, {"topic": "small towns", "count": 4}))
+
+    data = [value for kind, value in events if kind == "message"]
+    # The upstream takes ~0.6 s: about six partials at 0.1 s, against one per chunk (~80) unthrottled.
+    assert 2 <= len(data) <= 15 < partials
+    assert all(is_prefix_of(ideas, IDEAS) for ideas in data)
+    assert data[-1] == IDEAS
+    assert events[-1] == ("done", IDEAS)
+
+
+def test_client_disconnect_stops_the_upstream_request() -> None:
+    with running(openai_body({"items": IDEAS}), delay=0.01) as (address, upstream):
+        response = post(address, {"topic": "small towns", "count": 4})
+        assert len(read_events(response, limit=2)) == 2
+        response.close()  # hang up after two events
+        assert upstream.ended.wait(5)
+        assert upstream.completed == {0: False}  # the app closed its upstream request before the end
+
+
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        (openai_body({"items": IDEAS}, finish="length", cut=120), "incomplete"),
+        (openai_body({"items": [{"title": "no pitch"}]}), "validation"),
+    ],
+)
+def test_errors_are_sent_as_error_events(body: bytes, kind: str) -> None:
+    with running(body, delay=0.001) as (address, _):
+        events = read_events(post(address, {"topic": "small towns", "count": 4}))
+    assert events[-1][0] == "error"
+    assert events[-1][1]["type"] == kind
+    assert all(name == "message" for name, _ in events[:-1])
+
+
+def test_provider_error_is_sent_as_an_error_event() -> None:
+    with running(b"", status=500) as (address, upstream):
+        response = post(address, {"topic": "small towns", "count": 4})
+        assert response.status == 200
+        events = read_events(response)
+    assert len(upstream.requests) == 1
+    assert [kind for kind, _ in events] == ["error"]
+    assert events[0][1]["type"] == "provider"
+    assert "500" in events[0][1]["message"]
+
+
+def chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+class DevTools:
+    """Headless Chromium driven over ``--remote-debugging-pipe`` (the DevTools protocol as NUL-separated JSON on
+    file descriptors 3 and 4 of the browser): no websocket client or browser driver needed."""
+
+    def __init__(self, binary: str, profile: Path) -> None:
+        to_browser, self._write = os.pipe()
+        self._read, from_browser = os.pipe()
+
+        def wire() -> None:  # in the child, before exec: its fd 3 reads our commands, fd 4 writes its answers
+            a, b = os.dup(to_browser), os.dup(from_browser)
+            os.dup2(a, 3)
+            os.dup2(b, 4)
+
+        flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        self.process = subprocess.Popen(
+            [binary, *flags, f"--user-data-dir={profile}", "--remote-debugging-pipe", "--window-size=900,700"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=wire,
+            pass_fds=(3, 4),
+        )
+        os.close(to_browser)
+        os.close(from_browser)
+        self._buffer = b""
+        self._id = 0
+
+    def call(self, method: str, session: str | None = None, timeout: float = 10, **params: Any) -> Any:
+        self._id += 1
+        message: dict[str, Any] = {"id": self._id, "method": method, "params": params}
+        if session is not None:
+            message["sessionId"] = session
+        os.write(self._write, json.dumps(message).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        while True:
+            while b"\0" in self._buffer:
+                raw, self._buffer = self._buffer.split(b"\0", 1)
+                answer = json.loads(raw)
+                if answer.get("id") == self._id:
+                    if "error" in answer:
+                        raise RuntimeError(f"{method}: {answer['error']}")
+                    return answer["result"]
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([self._read], [], [], remaining)[0]:
+                raise TimeoutError(method)
+            data = os.read(self._read, 1 << 16)
+            if not data:
+                raise RuntimeError("the browser closed the pipe")
+            self._buffer += data
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.call("Browser.close", timeout=2)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(5)
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        os.close(self._write)
+        os.close(self._read)
+
+
+def test_the_page_renders_the_ideas_in_headless_chromium(tmp_path: Path) -> None:
+    binary = chromium()
+    if binary is None:
+        # .ci/run installs it: in CI a missing browser is a failure, not a skip.
+        assert not os.environ.get("CI"), "no chromium binary: .ci/run should have installed it"
+        pytest.skip("no chromium binary (apt-get install -y chromium)")
+    with running(openai_body({"items": IDEAS}), throttle=0.05) as (address, _):
+        browser = DevTools(binary, tmp_path / "profile")
+        try:
+            url = f"http://{address}/?topic=small%20towns&count=4&auto=1"
+            target = browser.call("Target.createTarget", url="about:blank", timeout=30)["targetId"]
+            session = browser.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+            browser.call("Page.enable", session)
+            browser.call("Page.navigate", session, url=url)
+            script = """JSON.stringify({
+                status: document.getElementById("status")?.textContent ?? "",
+                ideas: [...document.querySelectorAll("#ideas li")].map((li) => ({
+                    title: li.querySelector(".title").textContent, pitch: li.querySelector(".pitch").textContent,
+                })),
+            })"""
+            seen: list[dict[str, Any]] = []
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                state = json.loads(browser.call("Runtime.evaluate", session, expression=script)["result"]["value"])
+                if not seen or state != seen[-1]:
+                    seen.append(state)
+                if state["status"] == "done" or state["status"].startswith("error"):
+                    break
+                time.sleep(0.02)
+            shot = browser.call("Page.captureScreenshot", session, format="png")["data"]
+            (tmp_path / "page.png").write_bytes(base64.b64decode(shot))
+        finally:
+            browser.close()
+
+    assert seen[-1] == {"status": "done", "ideas": IDEAS}, seen[-1]
+    # The page showed the list while it grew, not only at the end.
+    assert any(state["status"] == "streaming…" and len(state["ideas"]) > 0 for state in seen), seen
+    assert (tmp_path / "page.png").stat().st_size > 1000
