@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import io
 import itertools
 import json
@@ -103,10 +104,48 @@ def test_works_without_the_repository(tmp_path: Path) -> None:
     assert TIMING.search(result.stdout)
 
 
-def test_web_is_not_available_yet() -> None:
-    result = run_cli("--web")
-    assert result.returncode == 2
-    assert "not available yet" in result.stderr
+def test_web_serves_the_example_page_answered_by_a_replay() -> None:
+    """``midstream demo --web`` from the checkout: the page, then POST /ideas streams partial lists and ``done``."""
+    pytest.importorskip("fastapi")
+    pytest.importorskip("uvicorn")
+    repo = Path(__file__).resolve().parents[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "midstream", "demo", "--web", "--port", "0"],
+        cwd=repo,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stderr is not None
+        address = None
+        for line in process.stderr:  # uvicorn logs the port it picked
+            found = re.search(r"Uvicorn running on http://([\d.]+:\d+)", line)
+            if found:
+                address = found.group(1)
+                break
+        assert address, "the server did not start"
+        connection = http.client.HTTPConnection(address, timeout=30)
+        connection.request("GET", "/")
+        page = connection.getresponse()
+        assert page.status == 200 and "ideas" in page.read().decode()
+        connection.request(
+            "POST",
+            "/ideas",
+            body=json.dumps({"topic": "streets", "count": 5}),
+            headers={"content-type": "application/json"},
+        )
+        response = connection.getresponse()
+        body = response.read().decode()
+        assert response.status == 200
+        datas = [json.loads(line[6:]) for line in body.splitlines() if line.startswith("data: ")]
+        done = body.split("event: done\ndata: ")[1].split("\n")[0]
+        final = json.loads(done)
+        assert [idea["title"] for idea in final][:2] == ["Solar kettle", "Seed library"] and len(final) == 5
+        assert len(datas) >= 2 and all(isinstance(partial, list) for partial in datas)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 @pytest.mark.parametrize("args", [["--stream", "nope"], ["--chunk-size", "0"], ["--delay", "-1"]])

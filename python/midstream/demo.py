@@ -290,15 +290,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--chunk-size", type=int, default=DEFAULT_CHUNK_SIZE, help=f"bytes per chunk ({DEFAULT_CHUNK_SIZE})"
     )
-    parser.add_argument("--web", action="store_true", help="serve the demo as a web page (not available yet)")
+    parser.add_argument(
+        "--web", action="store_true", help="serve the FastAPI example page instead, answered by a loopback replay"
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="with --web: the address to serve on (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="with --web: the port (8000; 0 picks a free one)")
 
 
 def command(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Run ``midstream demo`` with parsed ``args``."""
     out = out or sys.stdout
     if args.web:
-        print("midstream demo --web: not available yet", file=sys.stderr)
-        return 2
+        from midstream.demo_web import serve
+
+        return serve(args.host, args.port)
     if args.chunk_size < 1:
         print("midstream demo: --chunk-size must be at least 1", file=sys.stderr)
         return 2

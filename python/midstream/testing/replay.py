@@ -19,6 +19,7 @@ import os
 import random
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -255,6 +256,7 @@ class ReplayServer:
         error: Mapping[str, Any] | None = None,
         headers: Mapping[str, str] | None = None,
         content_type: str = "text/event-stream",
+        pace: float = 0.0,
     ) -> None:
         if max_chunk < 1:
             raise ValueError("max_chunk must be at least 1")
@@ -268,6 +270,7 @@ class ReplayServer:
         self.error = error
         self.headers = dict(headers or {})
         self.content_type = content_type
+        self.pace = pace  # seconds to wait before each piece, so a stream takes time as a model's does
         self.errors: list[BaseException] = []
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
@@ -332,6 +335,8 @@ class ReplayServer:
         position = 0
         while position < end:
             size = rng.randint(1, self.max_chunk)
+            if self.pace:
+                time.sleep(self.pace)
             yield body[position : min(position + size, end)]
             position += size
 
