@@ -309,6 +309,20 @@ def test_create_iterable_yields_each_item_once() -> None:
     assert server.requests[0].json["response_format"]["json_schema"]["name"] == "IdeaList"
 
 
+def test_create_iterable_retry_continues_from_the_next_item() -> None:
+    """Items a failed attempt handed over are not handed over again: the new attempt continues after them."""
+    first = {"items": [IDEAS["items"][0], {"title": "Broken", "description": 5}, IDEAS["items"][2]]}
+    server = PacedServer(Script(openai_body(first), openai_body(IDEAS)), max_chunk=16)
+    with server:
+        client = from_openai(openai_sync(server))
+        stream = client.chat.completions.create_iterable(
+            model="gpt-4o", messages=MESSAGES, response_model=Idea, max_retries=1
+        )
+        ideas = list(stream)
+    assert ideas == [Idea(**idea) for idea in IDEAS["items"]]  # each position once: no repeat of the first
+    assert len(server.requests) == 2
+
+
 def test_create_without_stream_returns_the_validated_model() -> None:
     with ReplayServer(openai_body(USER)) as server:
         client = from_openai(openai_sync(server))

@@ -81,7 +81,9 @@ class RetryableError(Exception):
 class Attempt:
     """Follows one streamed response: payloads in, partials (or finished items) out."""
 
-    def __init__(self, dialect: Dialect, target: Target, mode: Mode, item_type: Any, fail_fast: bool) -> None:
+    def __init__(
+        self, dialect: Dialect, target: Target, mode: Mode, item_type: Any, fail_fast: bool, skip: int = 0
+    ) -> None:
         self.dialect = dialect
         self.target = target
         self.mode = mode
@@ -94,6 +96,10 @@ class Attempt:
             _ItemReader(item_type, ("items",), fail_fast, 512) if mode == "iterable" else None
         )
         self.final: Any = None
+        # create_iterable: items an earlier attempt already handed over are not handed over again; a new attempt
+        # continues from the next position.
+        self.skip = skip
+        self.items_seen = 0
 
     def event(self, event: object) -> list[Any]:
         payload, _ = payload_of(event)
@@ -135,7 +141,11 @@ class Attempt:
 
     def _drain(self) -> list[Any]:
         assert self._items is not None
-        items = list(self._items.items)
+        items = []
+        for item in self._items.items:
+            self.items_seen += 1
+            if self.items_seen > self.skip:
+                items.append(item)
         self._items.items.clear()
         return items
 
@@ -200,7 +210,8 @@ class _Base:
     def _next_attempt(self) -> Attempt:
         self.attempt += 1
         fail_fast = self.attempt <= self.max_retries
-        self._current = Attempt(self.dialect, self.target, self.mode, self.item_type, fail_fast)
+        handed_over = max(self._current.items_seen, self._current.skip) if self._current is not None else 0
+        self._current = Attempt(self.dialect, self.target, self.mode, self.item_type, fail_fast, handed_over)
         return self._current
 
     def _reask(self, failed: Attempt, error: Exception) -> None:
