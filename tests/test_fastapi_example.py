@@ -11,7 +11,6 @@ import http.client
 import importlib.util
 import json
 import os
-import random
 import select
 import shutil
 import subprocess
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from midstream.testing import ReplayServer, sse_body
+from midstream.testing import ReplayServer, chat_stream
 
 openai = pytest.importorskip("openai")
 pytest.importorskip("fastapi")
@@ -56,21 +55,7 @@ IDEAS = [
 
 def openai_body(answer: Any, *, finish: str = "stop", cut: int | None = None) -> bytes:
     """``answer`` streamed as Chat Completions chunks of 1 to 6 characters of JSON content."""
-    text = json.dumps(answer)[:cut]
-    base = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "gpt-4o-mini"}
-
-    def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
-        return json.dumps({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]}).encode()
-
-    rng = random.Random(0)
-    payloads = [chunk({"role": "assistant", "content": ""})]
-    position = 0
-    while position < len(text):
-        size = rng.randint(1, 6)
-        payloads.append(chunk({"content": text[position : position + size]}))
-        position += size
-    payloads.append(chunk({}, finish))
-    return sse_body(payloads, "openai")
+    return chat_stream(json.dumps(answer)[:cut], finish=finish, model="gpt-4o-mini")
 
 
 class PacedServer(ReplayServer):

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import random
 import sys
 from pathlib import Path
 from types import ModuleType
-from typing import Any
 
-from midstream.testing.replay import ReplayServer, sse_body
+from midstream.testing.replay import ReplayServer, chat_stream
 
 IDEAS = [
     {"title": "Solar kettle", "pitch": "Boils water for tea with a folding mirror dish and an afternoon of sun."},
@@ -28,22 +26,7 @@ IDEAS = [
 
 def ideas_stream(seed: int = 0) -> bytes:
     """The ideas answer as an OpenAI Chat Completions SSE stream, in token-sized pieces."""
-    text = json.dumps({"items": IDEAS}, ensure_ascii=False)
-    base = {"id": "chatcmpl-demo", "object": "chat.completion.chunk", "created": 0, "model": "replay"}
-
-    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
-        choice = {"index": 0, "delta": delta, "finish_reason": finish}
-        return json.dumps({**base, "choices": [choice]}, ensure_ascii=False).encode()
-
-    rng = random.Random(seed)
-    payloads = [chunk({"role": "assistant", "content": ""})]
-    at = 0
-    while at < len(text):
-        size = rng.randint(1, 6)
-        payloads.append(chunk({"content": text[at : at + size]}))
-        at += size
-    payloads.append(chunk({}, "stop"))
-    return sse_body(payloads, "openai")
+    return chat_stream(json.dumps({"items": IDEAS}, ensure_ascii=False), seed=seed)
 
 
 def find_example() -> Path | None:

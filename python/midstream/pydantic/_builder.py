@@ -38,6 +38,7 @@ from midstream.pydantic._shapes import (
     RawShape,
     RecordShape,
     Shape,
+    json_kind,
 )
 
 Path = tuple[str | int, ...]
@@ -251,7 +252,7 @@ class PartialBuilder:
                 new.done(key, raw)
                 continue
             try:
-                display = shape.resolve(_kind_of(raw)).check(raw)
+                display = shape.resolve(json_kind(raw)).check(raw)
             except pydantic.ValidationError as error:
                 self._fail(new, (*path, key), errors_of(error))
                 continue
@@ -274,18 +275,6 @@ def _check_scalar(shape: Shape, value: Any) -> Any:
     if isinstance(shape, LeafShape) and shape.plain and type(value) is shape.annotation:
         return value
     return shape.check(value)
-
-
-def _kind_of(raw: Any) -> str:
-    if isinstance(raw, dict):
-        return "object"
-    if isinstance(raw, list):
-        return "array"
-    if isinstance(raw, str):
-        return "string"
-    if isinstance(raw, bool):
-        return "boolean"
-    return "null" if raw is None else "number"
 
 
 def _init_error(error: dict[str, Any]) -> Any:

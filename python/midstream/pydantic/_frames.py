@@ -48,7 +48,6 @@ class Frame:
     its children are not reported, since that enclosing validation reports them, located as pydantic locates them.
     """
 
-    opaque = False
     #: this container validates from its raw JSON value, so everything inside it is deferred
     validates_raw = False
 
@@ -218,8 +217,6 @@ class DictFrame(Frame):
 
 class OpaqueFrame(Frame):
     """A container checked as a whole when it finishes; shown as ``None`` until then."""
-
-    opaque = True
 
     def __init__(self, depth: int, shape: Shape) -> None:
         super().__init__(depth, None)

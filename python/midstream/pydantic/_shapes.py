@@ -126,7 +126,6 @@ class FieldSpec:
     name: str
     key: str
     compile_shape: Callable[[], Shape]
-    required: bool
 
     @cached_property
     def shape(self) -> Shape:
@@ -193,7 +192,7 @@ class ModelShape(RecordShape):
         unchecked = _fields_with_raw_validators(model)
         for name, info in model.model_fields.items():
             compiler = _unchecked_compiler(info) if name in unchecked else _field_compiler(info, strict=self.strict)
-            spec = FieldSpec(name, _json_key(name, info), compiler, info.is_required())
+            spec = FieldSpec(name, _json_key(name, info), compiler)
             if by_alias:
                 fields[spec.key] = spec
             if by_name or not by_alias:
@@ -245,10 +244,9 @@ class DataclassShape(RecordShape):
                 continue
             info = infos.get(field.name) if infos else None
             if info is not None:
-                spec = FieldSpec(field.name, _json_key(field.name, info), _field_compiler(info), info.is_required())
+                spec = FieldSpec(field.name, _json_key(field.name, info), _field_compiler(info))
             else:
-                required = field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
-                spec = FieldSpec(field.name, field.name, _compiler(hints[field.name]), required)
+                spec = FieldSpec(field.name, field.name, _compiler(hints[field.name]))
             fields[spec.key] = spec
         return fields
 
@@ -282,8 +280,7 @@ class TypedDictShape(RecordShape):
     @cached_property
     def fields(self) -> dict[str, FieldSpec]:
         hints = typing.get_type_hints(self.cls, include_extras=True)
-        required: frozenset[str] = getattr(self.cls, "__required_keys__", frozenset())
-        return {name: FieldSpec(name, name, _compiler(hint), name in required) for name, hint in hints.items()}
+        return {name: FieldSpec(name, name, _compiler(hint)) for name, hint in hints.items()}
 
     def new_partial(self) -> dict[str, Any]:
         return {}
@@ -407,21 +404,26 @@ def _leaf_kinds(annotation: Any) -> frozenset[str]:
         kinds = set()
         for value in get_args(base):
             value = value.value if isinstance(value, enum.Enum) else value
-            kinds.add(_kind_of(value))
+            kinds.add(json_kind(value))
         return frozenset(kinds)
     if isinstance(base, type) and issubclass(base, enum.Enum):
-        return frozenset(_kind_of(member.value) for member in base)
+        return frozenset(json_kind(member.value) for member in base)
     return frozenset({"string"})
 
 
-def _kind_of(value: Any) -> str:
+def json_kind(value: Any) -> str:
+    """The JSON kind of a JSON-native value (as the parser's ``begin`` events name it)."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int | float):
         return "number"
-    return "string"
+    if isinstance(value, dict):
+        return OBJECT
+    if isinstance(value, list):
+        return ARRAY
+    return STRING
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ __all__ = [
     "RecordedStream",
     "ReplayServer",
     "Responder",
+    "chat_stream",
     "recorded_streams",
     "sse_body",
     "sse_payloads",
@@ -120,6 +121,26 @@ def sse_body(payloads: tuple[bytes, ...] | list[bytes], provider: Provider) -> b
     if provider in _SENDS_DONE:
         parts.append(b"data: [DONE]\n\n")
     return b"".join(parts)
+
+
+def chat_stream(text: str, *, finish: str = "stop", model: str = "replay", seed: int = 0) -> bytes:
+    """``text`` as the content of a Chat Completions SSE stream, in token-sized pieces (1 to 6 characters, seeded),
+    ending with ``finish`` as the finish reason."""
+    base = {"id": "chatcmpl-replay", "object": "chat.completion.chunk", "created": 0, "model": model}
+
+    def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish_reason}
+        return json.dumps({**base, "choices": [choice]}, ensure_ascii=False).encode()
+
+    rng = random.Random(seed)
+    payloads = [chunk({"role": "assistant", "content": ""})]
+    position = 0
+    while position < len(text):
+        size = rng.randint(1, 6)
+        payloads.append(chunk({"content": text[position : position + size]}))
+        position += size
+    payloads.append(chunk({}, finish))
+    return sse_body(payloads, "openai")
 
 
 def sse_payloads(body: bytes) -> Iterator[bytes]:
