@@ -21,7 +21,6 @@ import json
 import math
 import os
 import platform
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import harness
+from midstream.bench.report import cpu_model, git_revision
 
 #: The targets we claim (DESIGN.md, "Performance targets"): jiter re-parse / midstream (value after every
 #: chunk) at ~30 KB and ~300 KB, per-byte feed cost growth for 10x the size, feed-only / ijson yajl2_c.
@@ -72,36 +72,6 @@ class Case:
     sample_prefixes: int | None = None
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def git_revision() -> str:
-    root = Path(__file__).resolve().parents[1]
-    try:
-        rev = subprocess.run(
-            ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return rev + ("+dirty" if dirty else "")
-
-
 def machine() -> dict[str, str]:
     versions = harness.versions()
     return {
@@ -109,7 +79,7 @@ def machine() -> dict[str, str]:
         "cpu": cpu_model(),
         "cpus": str(os.cpu_count()),
         "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "midstream": f"{versions['midstream']} (git {git_revision()})",
+        "midstream": f"{versions['midstream']} (git {git_revision() or 'unknown'})",
         "jiter": versions["jiter"],
         "ijson": versions["ijson"],
         "orjson": versions["orjson"],

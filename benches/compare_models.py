@@ -85,7 +85,7 @@ def machine() -> dict[str, str]:
         "cpu": compare.cpu_model(),
         "cpus": str(os.cpu_count()),
         "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "midstream": f"{versions['midstream']} (git {compare.git_revision()})",
+        "midstream": f"{versions['midstream']} (git {compare.git_revision() or 'unknown'})",
         "pydantic": f"{versions['pydantic']} (pydantic-core {versions['pydantic_core']})",
         "instructor": versions["instructor"],
         "jiter": versions["jiter"],

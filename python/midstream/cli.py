@@ -96,6 +96,12 @@ def _demo_arguments(parser: argparse.ArgumentParser) -> None:
     demo.add_arguments(parser)
 
 
+def _bench_command(args: argparse.Namespace) -> int:
+    from midstream.bench import command
+
+    return command.command(args)
+
+
 def build_argument_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="midstream", description=__doc__.split("\n\n")[0] if __doc__ else None)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -107,6 +113,11 @@ def build_argument_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="replay a recorded LLM stream and watch its typed partial object grow")
     _demo_arguments(demo)
     demo.set_defaults(run=_demo_command)
+    bench = commands.add_parser("bench", help="measure midstream against every installed peer on the same chunks")
+    from midstream.bench import command as bench_command
+
+    bench_command.add_arguments(bench)
+    bench.set_defaults(run=_bench_command)
     return parser
 
 

@@ -1,8 +1,19 @@
-//! Throughput of the core parser against serde_json, on three deterministic workloads generated here:
-//! string-heavy (LLM-like prose), number-heavy, and the mixed document of `shared/bench/workload.py`.
+//! Throughput of the core parser, side by side with serde_json and jiter, on six deterministic workloads
+//! generated here (the shapes of the Python bench suite): string-heavy (LLM-like prose), structured (the mixed
+//! document of `shared/bench/workload.py`), number-heavy, long-string (one ~1 MB string), deep (nested trees) and
+//! wide (records of 40 fields).
 //!
-//! Run: `cargo bench -p midstream-core --bench throughput`. Targets (DESIGN.md): >= 1 GB/s whole-buffer on
-//! string-heavy JSON, >= 500 MB/s in 16-byte chunks, >= 2x serde_json's `Value` parse in the same run.
+//! Run: `cargo bench -p midstream-core --bench throughput` (add a filter such as `-- deep/` for one workload).
+//! Each workload is a criterion group with `Throughput::Bytes` (criterion prints MiB/s or GiB/s), benching:
+//! - `midstream/whole`: one `feed` of the whole buffer, events to `IgnoreEvents` (validation only);
+//! - `midstream/16B`: the same in 16-byte chunks;
+//! - `midstream/Value`: `midstream_core::parse`, which also builds a `Value` tree;
+//! - `serde_json/Value`: `serde_json::from_slice::<serde_json::Value>`;
+//! - `jiter/JsonValue` and `jiter/JsonValue-partial`: `jiter::JsonValue::parse` (Rust API, no Python), the latter
+//!   with `PartialMode::TrailingStrings` on the same complete buffer.
+//!
+//! Targets (README): >= 1 GB/s whole-buffer on string-heavy JSON, >= 500 MB/s in 16-byte chunks, >= 2x
+//! serde_json's `Value` parse in the same run.
 //!
 //! Note: the dev-dependency serde_json has `arbitrary_precision` on (for exact comparisons in the tests), so its
 //! numbers are parsed into strings; that slows its number-heavy case compared with a default build.
@@ -10,7 +21,8 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use jiter::{JsonValue, PartialMode};
 use midstream_core::{Event, IgnoreEvents, Parser, Reject, Sink};
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -222,7 +234,7 @@ fn number_heavy(target: usize) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// The mixed document of workload.py: `{"items": [item, ...]}`.
+/// The mixed ("structured") document of workload.py: `{"items": [item, ...]}`.
 fn mixed(n_items: u64) -> Vec<u8> {
     let mut rng = Rng(3);
     let mut out = String::from("{\"items\": [");
@@ -266,10 +278,137 @@ fn mixed(n_items: u64) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// One object whose one field is a single long string of prose (escapes and multibyte UTF-8 included).
+fn long_string(target: usize) -> Vec<u8> {
+    let mut rng = Rng(4);
+    let mut out = String::from("{\"text\": \"");
+    while out.len() < target {
+        sentence(&mut rng, PROSE, 64, &mut out);
+        out.push(' ');
+    }
+    out.push_str("\"}");
+    out.into_bytes()
+}
+
+/// Nodes per chain in the deep workload. Each node nests an object and an array, so the deepest leaf sits at
+/// depth 2 + 2 * 48 + 2 = 100: within serde_json's recursion limit (128), jiter's (200) and ours (512).
+const CHAIN_NODES: u32 = 48;
+
+/// Writes `{"name": ..., "weight": ..., "children": [` (the caller closes it with `]}`).
+fn open_node(rng: &mut Rng, out: &mut String) {
+    out.push_str("{\"name\": \"");
+    sentence(rng, WORDS, 2, out);
+    out.push_str(&format!(
+        "\", \"weight\": {:.2}, \"children\": [",
+        rng.below(10_000) as f64 / 100.0
+    ));
+}
+
+/// Repeated trees, each a chain of `CHAIN_NODES` nodes whose children are a leaf and the next node.
+fn deep(target: usize) -> Vec<u8> {
+    let mut rng = Rng(5);
+    let mut out = String::from("{\"trees\": [");
+    let mut first = true;
+    while out.len() < target {
+        if !first {
+            out.push_str(",\n");
+        }
+        first = false;
+        for level in 0..CHAIN_NODES {
+            open_node(&mut rng, &mut out);
+            open_node(&mut rng, &mut out);
+            out.push_str("]}");
+            if level + 1 < CHAIN_NODES {
+                out.push_str(", ");
+            }
+        }
+        for _ in 0..CHAIN_NODES {
+            out.push_str("]}");
+        }
+    }
+    out.push_str("]}");
+    out.into_bytes()
+}
+
+/// Writes `"<prefix>_<k>": value`, the value's type chosen by `k` so that every record has the same shape.
+fn field(rng: &mut Rng, prefix: &str, k: u64, out: &mut String) {
+    out.push_str(&format!("\"{prefix}_{k:02}\": "));
+    match k % 7 {
+        0 => {
+            out.push('"');
+            let words = 1 + rng.below(4);
+            sentence(rng, WORDS, words, out);
+            out.push('"');
+        }
+        1 => out.push_str(&rng.below(1_000_000).to_string()),
+        2 => out.push_str(&format!("{:.4}", rng.below(10_000_000) as f64 / 1000.0)),
+        3 => out.push_str(if rng.below(2) == 0 { "true" } else { "false" }),
+        4 => {
+            if rng.below(4) == 0 {
+                out.push_str("null");
+            } else {
+                out.push_str(&format!(
+                    "\"2026-{:02}-{:02}\"",
+                    1 + rng.below(12),
+                    1 + rng.below(28)
+                ));
+            }
+        }
+        5 => {
+            out.push('[');
+            for i in 0..rng.below(5) {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&rng.below(1000).to_string());
+            }
+            out.push(']');
+        }
+        _ => {
+            out.push('"');
+            let words = 5 + rng.below(11);
+            sentence(rng, WORDS, words, out);
+            out.push('"');
+        }
+    }
+}
+
+/// `{"records": [record, ...]}`, each record with 40 fields: an id, 37 scalars and small arrays, and two nested
+/// objects of 10 fields each.
+fn wide(target: usize) -> Vec<u8> {
+    let mut rng = Rng(6);
+    let mut out = String::from("{\"records\": [");
+    let mut id = 0;
+    while out.len() < target {
+        if id > 0 {
+            out.push_str(",\n");
+        }
+        out.push_str(&format!("{{\"id\": {id}"));
+        for k in 1..38 {
+            out.push_str(", ");
+            field(&mut rng, "field", k, &mut out);
+        }
+        for name in ["meta", "stats"] {
+            out.push_str(&format!(", \"{name}\": {{"));
+            for k in 0..10 {
+                if k > 0 {
+                    out.push_str(", ");
+                }
+                field(&mut rng, name, k, &mut out);
+            }
+            out.push('}');
+        }
+        out.push('}');
+        id += 1;
+    }
+    out.push_str("]}");
+    out.into_bytes()
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Sinks and runners.
 
-/// Consumes every event: counts them and sums the fragment bytes.
+/// Consumes every event: counts them and sums the text bytes (which chunking must not change).
 #[derive(Default)]
 struct Count {
     events: u64,
@@ -277,7 +416,6 @@ struct Count {
 }
 
 impl Sink for Count {
-    #[inline]
     fn event(&mut self, event: Event<'_>) -> Result<(), Reject> {
         self.events += 1;
         match event {
@@ -304,47 +442,53 @@ fn parse_chunks<S: Sink>(input: &[u8], chunk: usize, sink: &mut S) {
 }
 
 fn bench_workload(c: &mut Criterion, name: &str, input: &[u8]) {
-    // Sanity: the workload is valid JSON, and both parsers agree on it.
-    serde_json::from_slice::<serde_json::Value>(input).expect("the workload is valid JSON");
-    let mut count = Count::default();
-    parse_whole(input, &mut count);
+    // Sanity: the workload is valid JSON to every parser, and chunking does not change the text.
+    serde_json::from_slice::<serde_json::Value>(input).expect("serde_json parses the workload");
+    JsonValue::parse(input, false).expect("jiter parses the workload");
+    midstream_core::parse(input).expect("midstream parses the workload");
+    let mut whole = Count::default();
+    parse_whole(input, &mut whole);
     let mut chunked = Count::default();
     parse_chunks(input, 16, &mut chunked);
-    assert_eq!(count.text, chunked.text, "same text however it is chunked");
-    eprintln!("{name}: {} bytes, {} events", input.len(), count.events);
+    assert_eq!(
+        whole.text, chunked.text,
+        "same text however the input is chunked"
+    );
+    eprintln!("{name}: {} bytes, {} events", input.len(), whole.events);
 
     let mut group = c.benchmark_group(name);
     group.throughput(Throughput::Bytes(input.len() as u64));
-    group.bench_function("midstream/whole/ignore", |b| {
+    group.bench_function("midstream/whole", |b| {
         b.iter(|| parse_whole(black_box(input), &mut IgnoreEvents))
     });
-    group.bench_function(BenchmarkId::new("midstream/chunks/ignore", 16), |b| {
+    group.bench_function("midstream/16B", |b| {
         b.iter(|| parse_chunks(black_box(input), 16, &mut IgnoreEvents))
     });
-    group.bench_function("midstream/whole/count", |b| {
-        b.iter(|| {
-            let mut sink = Count::default();
-            parse_whole(black_box(input), &mut sink);
-            black_box((sink.events, sink.text))
-        })
+    group.bench_function("midstream/Value", |b| {
+        b.iter(|| midstream_core::parse(black_box(input)).expect("valid"))
     });
-    group.bench_function(BenchmarkId::new("midstream/chunks/count", 16), |b| {
-        b.iter(|| {
-            let mut sink = Count::default();
-            parse_chunks(black_box(input), 16, &mut sink);
-            black_box((sink.events, sink.text))
-        })
-    });
-    group.bench_function("serde_json/value", |b| {
+    group.bench_function("serde_json/Value", |b| {
         b.iter(|| serde_json::from_slice::<serde_json::Value>(black_box(input)).expect("valid"))
+    });
+    group.bench_function("jiter/JsonValue", |b| {
+        b.iter(|| JsonValue::parse(black_box(input), false).expect("valid"))
+    });
+    group.bench_function("jiter/JsonValue-partial", |b| {
+        b.iter(|| {
+            JsonValue::parse_with_config(black_box(input), false, PartialMode::TrailingStrings)
+                .expect("valid")
+        })
     });
     group.finish();
 }
 
 fn throughput(c: &mut Criterion) {
-    bench_workload(c, "string_heavy", &string_heavy(2 << 20));
-    bench_workload(c, "number_heavy", &number_heavy(1 << 20));
-    bench_workload(c, "mixed", &mixed(2000));
+    bench_workload(c, "string-heavy", &string_heavy(2 << 20));
+    bench_workload(c, "structured", &mixed(2000));
+    bench_workload(c, "number-heavy", &number_heavy(1 << 20));
+    bench_workload(c, "long-string", &long_string(1 << 20));
+    bench_workload(c, "deep", &deep(1 << 20));
+    bench_workload(c, "wide", &wide(1 << 20));
 }
 
 criterion_group! {
