@@ -238,7 +238,8 @@ def test_cli_quick_run_writes_json_png_and_markdown(tmp_path: Path, capsys: pyte
     assert main(args) == 0
 
     report = json.loads((out / "rows.json").read_text())
-    assert set(report) == {"machine", "config", "peers", "workloads", "rows"}
+    assert set(report) == {"command", "machine", "config", "peers", "workloads", "rows"}
+    assert report["command"].startswith("midstream bench --quick --sizes 300 2k --json ")
     assert report["machine"]["cpus"] >= 1 and report["machine"]["python"]
     assert report["config"]["quick"] is True and report["config"]["sizes"] == [300, 2000]
     assert set(report["workloads"]) == set(WORKLOADS)
@@ -250,7 +251,8 @@ def test_cli_quick_run_writes_json_png_and_markdown(tmp_path: Path, capsys: pyte
         assert row["status"] in ALL_STATUSES
         assert (row["seconds"] is None) == (row["status"] not in ("ok", "wrong result"))
         if row["parser"].startswith("midstream"):
-            assert row["status"] == "ok" and row["ratio"] == 1.0
+            assert row["status"] == "ok"
+            assert (row["ratio"] == 1.0) == (row["parser"] in ("midstream", "midstream-model"))
             assert row["us_per_chunk"] == pytest.approx(row["seconds"] * 1e6 / row["chunks"])
 
     width, height = _png_size((out / "plot.png").read_bytes())
@@ -268,6 +270,14 @@ def test_cli_quick_run_writes_json_png_and_markdown(tmp_path: Path, capsys: pyte
 
     terminal = capsys.readouterr().out
     assert "Time relative to midstream" in terminal and "structured" in terminal
+
+    # --from-json runs nothing and writes the same report again (the plot too)
+    again = tmp_path / "docs" / "again.md"
+    (out / "plot.png").unlink()
+    args = ["bench", "--from-json", str(out / "rows.json"), "--plot", str(out / "plot.png"), "--markdown", str(again)]
+    assert main(args) == 0
+    assert again.read_text() == markdown
+    assert _png_size((out / "plot.png").read_bytes()) == (width, height)
 
 
 def test_cli_lists_peers_and_rejects_unknown_names(capsys: pytest.CaptureFixture[str]) -> None:

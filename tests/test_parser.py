@@ -14,7 +14,7 @@ from typing import Any
 import midstream
 import pytest
 from _support import assert_json_equal, json_equal, one_by_one, parse_whole
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from midstream import Event, IncompleteJSONError, JSONError, Parser
 
@@ -1058,3 +1058,31 @@ def test_feeding_from_inside_a_feed_is_refused() -> None:
     value = parser.finish()
     assert len(value) == 201
     assert all(json_equal(item, [{"a": [1, 2]}, {}]) for item in value[:-1])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    text=st.text(
+        st.one_of(st.characters(), st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF)),
+        min_size=200,
+        max_size=1500,
+    ),
+    ensure_ascii=st.booleans(),
+    data=st.data(),
+)
+def test_a_long_open_string_grows_by_appending_and_ends_exact(text: str, ensure_ascii: bool, data: Any) -> None:
+    """Past a few hundred bytes the open string is extended (old ``str`` + new fragment), not decoded again:
+    every read is still exactly the characters decoded so far, lone surrogates and astral characters included."""
+    if not ensure_ascii:  # raw lone surrogates are not UTF-8: only their escapes are JSON
+        text = "".join(char for char in text if not 0xD800 <= ord(char) <= 0xDFFF)
+    document = json.dumps({"k": text}, ensure_ascii=ensure_ascii).encode()
+    cuts = sorted(data.draw(st.sets(st.integers(1, len(document) - 1), max_size=80)))
+    parser = midstream.Parser()
+    shown = ""
+    for start, end in zip([0, *cuts], [*cuts, len(document)], strict=True):
+        parser.feed(document[start:end])
+        value = parser.value
+        if value is not None and "k" in value:
+            assert text.startswith(value["k"]) and value["k"].startswith(shown)
+            shown = value["k"]
+    assert parser.finish() == {"k": text} == json.loads(document)

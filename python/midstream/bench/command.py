@@ -60,6 +60,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--budget", type=float, metavar="SECONDS", help="abandon a run after this long (default 5)")
     parser.add_argument("--repeat", type=int, metavar="N", help="best of N runs (default 3)")
     parser.add_argument("--list", action="store_true", help="list the peers (installed or not) and workloads, and exit")
+    parser.add_argument(
+        "--from-json",
+        type=Path,
+        metavar="PATH",
+        help="run nothing: show and write (--plot, --markdown) the results a --json file saved",
+    )
 
 
 def config_from(args: argparse.Namespace) -> Config:
@@ -141,12 +147,16 @@ def command(args: argparse.Namespace) -> int:
         return 2
     from midstream.bench import report
 
-    machine = report.machine()
-    rows = _run_with_progress(config)
+    if args.from_json is not None:
+        config, rows, machine, command = report.load_results(json.loads(args.from_json.read_text()))
+    else:
+        machine, command = report.machine(), command_line(args)
+        rows = _run_with_progress(config)
     _print_rows(rows)
-    if args.json is not None:
+    if args.json is not None and args.from_json is None:
+        saved = report.results_json(config, rows, machine_info=machine, command=command)
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report.results_json(config, rows, machine_info=machine), indent=1) + "\n")
+        args.json.write_text(json.dumps(saved, indent=1) + "\n")
     if args.plot is not None:
         from midstream.bench.plot import write_plot
 
@@ -159,7 +169,7 @@ def command(args: argparse.Namespace) -> int:
         plot = None
         if args.plot is not None:
             plot = _relative(args.plot, args.markdown.parent)
-        section = report.markdown_section(config, rows, machine, command_line(args), plot)
+        section = report.markdown_section(config, rows, machine, command, plot)
         report.write_markdown(args.markdown, section)
     broken = [row for row in rows if row.parser.startswith("midstream") and row.status in ("wrong result", "error")]
     for row in broken:

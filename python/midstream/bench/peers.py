@@ -11,7 +11,8 @@ Kinds:
 * ``value``  -- a partial Python value (dicts and lists) after every chunk; compared with ``midstream``.
 * ``model``  -- a partial typed value (Pydantic model or validated TypedDict) after every chunk; compared with
   ``midstream-model``.
-* ``events`` -- parse events only, no values: the incremental floor.
+* ``events`` -- events instead of values: midstream's begin/delta/end events (a growing string arrives as its new
+  fragment, so a UI appends instead of re-reading it), and ijson's push parser (no values at all: the floor).
 * ``whole``  -- the whole text parsed once at the end: the no-streaming floor.
 """
 
@@ -118,6 +119,24 @@ def _midstream_value(stream: Stream) -> Run:
             for chunk in block:
                 feed(chunk)
                 _partial = parser.value
+            done += len(block)
+        return parser.finish()
+
+    return run
+
+
+def _midstream_events(stream: Stream) -> Run:
+    blocks = stream.byte_blocks
+
+    def run(deadline: float) -> Any:
+        parser = midstream.Parser(events=True)
+        feed, drain = parser.feed, parser.drain_events
+        done = 0
+        for block in blocks:
+            _checkpoint(deadline, done)
+            for chunk in block:
+                feed(chunk)
+                _events = drain()
             done += len(block)
         return parser.finish()
 
@@ -336,6 +355,8 @@ PEERS: dict[str, Peer] = {
              _midstream_value, _same_value),
         Peer("midstream-model", "midstream ModelStream, typed partial after every chunk", "model", "midstream",
              "midstream", _midstream_model, _same_model, baseline="midstream-model"),
+        Peer("midstream-events", "midstream Parser(events=True), begin/delta/end events after every chunk",
+             "events", "midstream", "midstream", _midstream_events, _same_value),
         Peer("jiter", 'jiter.from_json(partial_mode="on"), re-parse', "value", "jiter", "jiter", _jiter(True),
              _same_value, reparses=True),
         Peer("jiter-trailing", 'jiter.from_json(partial_mode="trailing-strings"), re-parse', "value", "jiter",

@@ -15,7 +15,7 @@ from midstream.bench.report import groups
 from midstream.bench.runner import Row
 
 #: midstream's own lines stand out; the peers share a palette.
-_OWN_COLORS = {"midstream": "black", "midstream-model": "#c00000"}
+_OWN_COLORS = {"midstream": "black", "midstream-model": "#c00000", "midstream-events": "#7f7f7f"}
 _MISSING_MATPLOTLIB = "--plot needs matplotlib: pip install 'midstream[plot]'"
 
 

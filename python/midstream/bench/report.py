@@ -1,6 +1,6 @@
 """What a benchmark run reports: the machine, rich tables in the terminal, JSON rows and a markdown section.
 
-``results_json`` is the ``--json`` file: ``{"machine", "config", "peers", "workloads", "rows"}``, every row
+``results_json`` is the ``--json`` file: ``{"command", "machine", "config", "peers", "workloads", "rows"}``, every row
 ``{parser, kind, workload, chunking, doc_bytes, chunks, seconds, us_per_chunk, ratio, status, detail, runs}``.
 """
 
@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 import platform
@@ -19,7 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from midstream.bench.chunking import human_bytes
+from midstream.bench.chunking import Chunking, human_bytes
 from midstream.bench.peers import PEERS
 from midstream.bench.runner import Config, Row
 from midstream.bench.workloads import WORKLOADS
@@ -74,11 +75,14 @@ def machine() -> dict[str, Any]:
     }
 
 
-def results_json(config: Config, rows: Sequence[Row], *, machine_info: dict[str, Any] | None = None) -> dict[str, Any]:
+def results_json(
+    config: Config, rows: Sequence[Row], *, machine_info: dict[str, Any] | None = None, command: str = ""
+) -> dict[str, Any]:
     """The ``--json`` document."""
     config_json = asdict(config)
     config_json["chunkings"] = [{"lo": c.lo, "hi": c.hi, "label": c.label} for c in config.chunkings]
     return {
+        "command": command,
         "machine": machine_info if machine_info is not None else machine(),
         "config": config_json,
         "peers": {
@@ -89,6 +93,17 @@ def results_json(config: Config, rows: Sequence[Row], *, machine_info: dict[str,
         "workloads": {name: WORKLOADS[name].description for name in config.workloads},
         "rows": [row.as_json() for row in rows],
     }
+
+
+def load_results(document: dict[str, Any]) -> tuple[Config, list[Row], dict[str, Any], str]:
+    """The inverse of ``results_json``: config, rows, machine and command of a saved run."""
+    config_json = dict(document["config"])
+    config_json["chunkings"] = tuple(Chunking(c["lo"], c["hi"]) for c in config_json["chunkings"])
+    for key in ("workloads", "sizes", "peers"):
+        config_json[key] = tuple(config_json[key])
+    fields = {f.name for f in dataclasses.fields(Row)}
+    rows = [Row(**{k: v for k, v in row.items() if k in fields}) for row in document["rows"]]
+    return Config(**config_json), rows, document["machine"], document.get("command", "")
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -151,7 +166,9 @@ def _headline_cell(row: Row | None) -> str:
 def short_bytes(n: int) -> str:
     """11,270 -> ``"11k"``, 1,000,110 -> ``"1M"``: document sizes in a narrow cell."""
     if n >= 1_000_000:
-        return f"{n / 1_000_000:.3g}M"
+        return f"{n / 1_000_000:.2g}M"
+    if n >= 10_000:
+        return f"{round(n / 1_000)}k"
     return f"{n / 1_000:.2g}k" if n >= 1_000 else str(n)
 
 

@@ -130,6 +130,9 @@ impl Step<'_> {
     }
 }
 
+/// Below this many bytes an open string is decoded whole on every read; above, it grows by appending.
+const APPEND_FROM_BYTES: usize = 256;
+
 #[derive(Default)]
 pub(crate) struct Builder {
     pub(crate) root: Option<Py<PyAny>>,
@@ -140,6 +143,9 @@ pub(crate) struct Builder {
     string_open: bool,
     /// The open string grew since it was last stored into its parent.
     string_dirty: bool,
+    /// The `str` last stored for the open string, and how many bytes of `text` it holds: a long string grows by
+    /// appending the new fragment to it (a copy of same-width characters) instead of decoding all its UTF-8 again.
+    shown_string: Option<(Py<PyString>, usize)>,
     keys: KeyCache,
     pub(crate) events: Option<EventLog>,
     /// `forget_items_at`: the path of the container whose finished children are dropped.
@@ -245,10 +251,27 @@ impl Builder {
         if !self.string_dirty {
             return Ok(());
         }
-        let string = self.text.to_py(py, 0)?.into_any();
+        let string = self.open_string(py)?.into_any();
         self.replace_open_child(py, string)?;
         self.string_dirty = false;
         Ok(())
+    }
+
+    /// The open string's text as a `str`: decoded whole while short, else the last one shown plus what came since.
+    fn open_string<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyString>> {
+        let string = match &self.shown_string {
+            Some((shown, covered)) if *covered >= APPEND_FROM_BYTES => {
+                let fragment = self.text.to_py(py, *covered)?;
+                shown
+                    .bind(py)
+                    .as_any()
+                    .add(fragment)?
+                    .cast_into::<PyString>()?
+            }
+            _ => self.text.to_py(py, 0)?,
+        };
+        self.shown_string = Some((string.clone().unbind(), self.text.len()));
+        Ok(string)
     }
 
     /// Put `value` where the open (attached) child is: the root, the object member, or the last array element.
@@ -368,6 +391,7 @@ impl Builder {
             }
             Event::BeginString => {
                 self.text.clear();
+                self.shown_string = None;
                 let empty = PyString::intern(py, "").into_any();
                 self.attach(py, &empty)?;
                 self.string_open = true;
@@ -378,7 +402,8 @@ impl Builder {
             }
             Event::EndString => {
                 self.flush_delta(py)?;
-                let string = self.text.to_py(py, 0)?.into_any();
+                let string = self.open_string(py)?.into_any();
+                self.shown_string = None;
                 self.replace_open_child(py, string.clone())?;
                 self.string_open = false;
                 self.string_dirty = false;
