@@ -76,16 +76,31 @@ def test_readme_python_examples_show_what_they_claim() -> None:
 
 
 def test_module_docstring_examples() -> None:
+    import midstream.bench
+    import midstream.bench.chunking
+    import midstream.bench.workloads
     import midstream.pydantic._iterate
     import midstream.pydantic._model_stream
     import midstream.sse
+    import midstream.testing.contract
+    import midstream.testing.strategies
 
     attempted = 0
-    for module in (midstream.pydantic._model_stream, midstream.pydantic._iterate, midstream.sse):
+    modules = (
+        midstream.pydantic._model_stream,
+        midstream.pydantic._iterate,
+        midstream.sse,
+        midstream.bench,
+        midstream.bench.chunking,
+        midstream.bench.workloads,
+        midstream.testing.contract,
+        midstream.testing.strategies,
+    )
+    for module in modules:
         result = doctest.testmod(module, verbose=False)
         assert result.failed == 0, module.__name__
         attempted += result.attempted
-    assert attempted >= 8
+    assert attempted >= 20
 
 
 def test_models_doc_first_example_runs() -> None:
