@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from midstream import sse
 from midstream._errors import IncompleteJSONError, JSONError, ProviderError, RefusalError
+from midstream._from_json import from_json
 from midstream._native import DEFAULT_MAX_DEPTH, Event, Parser
 from midstream.clients import AsyncStructuredStream, StructuredStream, from_anthropic, from_openai
 from midstream.pydantic import (
@@ -50,6 +51,7 @@ __all__ = [
     "ToolCallUpdate",
     "aiter_items",
     "from_anthropic",
+    "from_json",
     "from_openai",
     "iter_items",
     "sse",
