@@ -7,15 +7,32 @@ use std::fmt;
 #[non_exhaustive]
 pub enum ErrorKind {
     /// A byte that cannot continue any JSON text here.
-    Unexpected { expected: &'static str, found: u8 },
+    Unexpected {
+        /// What the grammar allows here, in words.
+        expected: &'static str,
+        /// The byte found instead.
+        found: u8,
+    },
     /// A byte that makes the UTF-8 encoding invalid (overlong, surrogate, out of range, bad continuation).
-    InvalidUtf8 { found: u8 },
+    InvalidUtf8 {
+        /// The offending byte.
+        found: u8,
+    },
     /// A raw control character (U+0000..U+001F) inside a string: RFC 8259 requires it escaped.
-    ControlCharacter { found: u8 },
+    ControlCharacter {
+        /// The raw control byte.
+        found: u8,
+    },
     /// Containers nested deeper than [`Options::max_depth`](crate::Options::max_depth).
-    DepthLimit { limit: usize },
+    DepthLimit {
+        /// The limit that was passed.
+        limit: usize,
+    },
     /// `finish()` was called before the root value was complete.
-    Incomplete { expected: &'static str },
+    Incomplete {
+        /// What the grammar still needed, in words.
+        expected: &'static str,
+    },
     /// The consumer of the events refused a value (for example an integer over a digit limit).
     Rejected(String),
     /// `feed()` was called after a successful `finish()`.
@@ -29,9 +46,13 @@ pub enum ErrorKind {
 /// is the length of the input. `line` and `column` are 1-based; `column` counts bytes from the line start.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
+    /// What went wrong.
     pub kind: ErrorKind,
+    /// 0-based byte offset in the whole stream.
     pub offset: u64,
+    /// 1-based line.
     pub line: u64,
+    /// 1-based column, in bytes from the start of the line.
     pub column: u64,
 }
 

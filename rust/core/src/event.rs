@@ -3,8 +3,11 @@
 /// What kind of scalar has begun (emitted at its first byte, before it is complete).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScalarKind {
+    /// A number (`-`, or a digit; `N`/`I` when NaN and Infinity are allowed).
     Number,
+    /// `true` or `false`.
     Bool,
+    /// `null`.
     Null,
 }
 
@@ -14,13 +17,21 @@ pub enum ScalarKind {
 /// delivered whole as `Number` once the byte after them (or `finish`) proves them finished.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Event<'a> {
+    /// `{`.
     BeginObject,
+    /// `}`: the object and everything in it are complete.
     EndObject,
+    /// `[`.
     BeginArray,
+    /// `]`: the array and everything in it are complete.
     EndArray,
+    /// The opening quote of an object key; its text follows as fragments.
     BeginKey,
+    /// The closing quote of a key.
     EndKey,
+    /// The opening quote of a string value; its text follows as fragments.
     BeginString,
+    /// The closing quote of a string value: the string is complete.
     EndString,
     /// Decoded text of the open key or string.
     Fragment(&'a str),
@@ -30,13 +41,16 @@ pub enum Event<'a> {
     Begin(ScalarKind),
     /// A finished number, exactly as written (`-0`, `1E400`, or `NaN`/`Infinity`/`-Infinity` when allowed).
     Number(Number<'a>),
+    /// A finished `true` or `false`.
     Bool(bool),
+    /// A finished `null`.
     Null,
 }
 
 /// The text of a finished number, validated against the JSON grammar.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Number<'a> {
+    /// The number's text in the input.
     pub text: &'a str,
     /// No fraction and no exponent: an integer of any size.
     pub is_integer: bool,
@@ -44,10 +58,14 @@ pub struct Number<'a> {
 
 /// Returned by a [`Sink`] to stop parsing; becomes [`ErrorKind::Rejected`](crate::ErrorKind::Rejected).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reject(pub String);
+pub struct Reject(
+    /// Why: it becomes the error message.
+    pub String,
+);
 
 /// Receives the events of a [`Parser`](crate::Parser).
 pub trait Sink {
+    /// Called for each event, in document order; an `Err` stops the parser at this value.
     fn event(&mut self, event: Event<'_>) -> Result<(), Reject>;
 }
 

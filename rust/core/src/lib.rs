@@ -24,10 +24,60 @@
 //! ])));
 //! ```
 //!
-//! Bindings build their own values from the events by implementing [`Sink`]; [`ValueBuilder`] is the plain-Rust
-//! reference of how events map to a partial value.
+//! ## Building on the events
+//!
+//! The events are the API for everything built on the core: the Python binding turns them into Python objects,
+//! [`ValueBuilder`] into a plain-Rust [`Value`], and any [`Sink`] (a closure is one) into whatever it needs. A sink
+//! sees each event as soon as the bytes prove it, and can stop the parser by returning [`Reject`]:
+//!
+//! ```
+//! use midstream_core::{Event, Parser};
+//!
+//! // Print the text of the "answer" field as it streams, one fragment at a time.
+//! let mut parser = Parser::new();
+//! let mut depth = 0usize;
+//! let mut key = String::new();
+//! let mut in_key = false;
+//! let mut answer = String::new();
+//! let mut on_event = |event: Event<'_>| match event {
+//!     Event::BeginObject | Event::BeginArray => depth += 1,
+//!     Event::EndObject | Event::EndArray => depth -= 1,
+//!     Event::BeginKey => { in_key = true; key.clear(); }
+//!     Event::EndKey => in_key = false,
+//!     Event::Fragment(text) if in_key => key.push_str(text),
+//!     Event::Fragment(text) if depth == 1 && key == "answer" => answer.push_str(text),
+//!     _ => {}
+//! };
+//! for chunk in [&b"{\"answer\": \"Hel"[..], b"lo, w", b"orld\", \"n\": 1}"] {
+//!     parser.feed(chunk, &mut on_event).unwrap();
+//! }
+//! parser.finish(&mut on_event).unwrap();
+//! assert_eq!(answer, "Hello, world");
+//! ```
+//!
+//! Errors carry the byte offset at which the input stopped being a JSON prefix, with line and column; the offset
+//! is the same however the input was chunked, and a truncated document is never reported as a malformed one:
+//!
+//! ```
+//! use midstream_core::{ErrorKind, IgnoreEvents, Parser};
+//!
+//! let mut parser = Parser::new();
+//! parser.feed(b"[1, 2", &mut IgnoreEvents).unwrap();
+//! let error = parser.finish(&mut IgnoreEvents).unwrap_err();
+//! assert!(error.is_incomplete());
+//!
+//! let mut parser = Parser::new();
+//! let error = parser.feed(b"[1 2]", &mut IgnoreEvents).unwrap_err();
+//! assert!(matches!(error.kind, ErrorKind::Unexpected { found: b'2', .. }));
+//! assert_eq!((error.offset, error.line, error.column), (3, 1, 4));
+//! ```
+//!
+//! `examples/events_from_stdin.rs` streams standard input to JSON lines of events
+//! (`cargo run -p midstream-core --example events_from_stdin < file.json`). The crate depends on `simdutf8` only:
+//! no Python, no pyo3.
 
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 mod error;
 mod event;

@@ -289,6 +289,7 @@ impl Parser {
         Parser::with_options(Options::default())
     }
 
+    /// A parser with `options` (depth limit, NaN and Infinity).
     pub fn with_options(options: Options) -> Self {
         Parser {
             options,
@@ -305,6 +306,7 @@ impl Parser {
         }
     }
 
+    /// The options it was made with.
     pub fn options(&self) -> &Options {
         &self.options
     }

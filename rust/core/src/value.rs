@@ -7,11 +7,17 @@ use crate::event::{Event, Reject, Sink};
 /// the earlier value, as Python's `json` does).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
+    /// `null`.
     Null,
+    /// `true` or `false`.
     Bool(bool),
+    /// A number, exactly as written (`-0`, `1E400`, an integer of any size).
     Number(String),
+    /// A string, escapes decoded (a lone surrogate escape becomes U+FFFD here; the events keep it).
     String(String),
+    /// An array.
     Array(Vec<Value>),
+    /// An object's members in first-seen key order.
     Object(Vec<(String, Value)>),
 }
 
