@@ -6,7 +6,7 @@ import asyncio
 import json
 import tracemalloc
 from collections.abc import AsyncIterator, Iterator
-from typing import Literal
+from typing import Any, Literal
 
 import midstream
 import pydantic
@@ -153,3 +153,14 @@ def test_items_before_a_syntax_error_are_handed_over_and_early_exit_is_clean() -
     items = midstream.iter_items(int, ["[1, 2, 3, 4]"])
     assert next(items) == 1
     items.close()  # items still queued: closing must not raise
+
+
+@pytest.mark.parametrize("item_type", [Any, dict, dict[str, Any]])
+def test_untyped_items_that_begin_and_end_within_one_feed(item_type: Any) -> None:
+    """An item that opens after earlier ones were forgotten, and finishes in the same feed, is forgotten before
+    the builder sees it begin: nothing live to show, and it is still yielded whole (regression: IndexError)."""
+    text = '{"tasks": [{"a": {"b": [1, "]"]}}, {"query": {"x": 1}}, {"z": [2, {"w": "}"}]}]}'
+    expected = json.loads(text)["tasks"]
+    for size in (1, 2, 3, 7, 16, len(text)):
+        chunks = [text[i : i + size] for i in range(0, len(text), size)]
+        assert list(midstream.iter_items(item_type, chunks, path=("tasks",))) == expected

@@ -176,8 +176,14 @@ class _ItemReader(Generic[T]):
     def _live(self, path: Path) -> Any:
         value = self.parser.value
         for depth, step in enumerate(path):
-            # The streamed array holds only its open item: the document index is not a list index there.
-            value = value[-1] if depth == len(self.path) and isinstance(value, list) else value[step]
+            if depth == len(self.path) and isinstance(value, list):
+                # The streamed array holds only its open item: the document index is not a list index there. An
+                # item that began and finished within one feed is already forgotten: nothing live to show.
+                if not value:
+                    return None
+                value = value[-1]
+            else:
+                value = value[step]
         return value
 
 
