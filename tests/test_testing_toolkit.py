@@ -229,11 +229,11 @@ def test_find_violation_finds_jiters_early_numbers() -> None:
 
     violation = find_violation(jiter_partial, max_examples=200, seed=0)
     assert isinstance(violation, Violation)
-    assert violation.kind == "changed"
-    # shrunk to a number shown before the byte that finishes it: "1" shown for "10"
-    assert isinstance(violation.shown, int | float) and len(violation.document) <= 4
-    assert json.loads(violation.document) != violation.shown
-    assert "which became" in str(violation)
+    # Shrunk to a number shown before the byte that finishes it: "1" shown for "10" ("changed"), or "0" shown for
+    # "[0" and gone at "[0." ("vanished"): which one the shrinker reaches first depends on hypothesis's version.
+    assert violation.kind in ("changed", "vanished")
+    assert isinstance(violation.shown, int | float) and len(violation.document) <= 6
+    assert ("which became" if violation.kind == "changed" else "which was gone") in str(violation)
     # the same search with the same seed finds the same example
     assert find_violation(jiter_partial, max_examples=200, seed=0) == violation
 

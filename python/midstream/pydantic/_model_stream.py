@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import typing
 from typing import Any, Generic, TypeVar, overload
 
@@ -43,6 +44,9 @@ class ModelStream(Generic[T]):
 
     An invalid finished part is left out of the partial and reported by ``finish()`` (a ``pydantic.ValidationError``
     with the part's full location); with ``fail_fast=True`` the ``feed`` that finishes it raises at once.
+
+    A ``ModelStream`` is for one consumer: a ``feed`` or ``finish`` that overlaps another (from another thread)
+    raises ``RuntimeError`` rather than interleave two updates of the partial.
     """
 
     @overload
@@ -81,19 +85,27 @@ class ModelStream(Generic[T]):
         )
         self._error: pydantic.ValidationError | None = None
         self._finished = False
+        # Held by feed and finish: a call that overlaps another (another thread, or a callback re-entering
+        # during a feed) is refused, as the Parser refuses it, instead of interleaving two updates of the partial.
+        self._busy = threading.Lock()
 
     # -------------------------------------------------------------------------------------------------------------
     # feeding
 
     def feed(self, chunk: bytes | bytearray | memoryview | str) -> T | None:
         """Parse the next chunk; return the partial (``None`` until the root value has begun)."""
-        if self._error is not None:
-            raise self._error
+        if not self._busy.acquire(blocking=False):
+            raise _in_use()
         try:
-            self._parser.feed(chunk)
-        finally:  # whatever parsed before a syntax error still reaches the partial
-            self._apply()
-        return self.partial
+            if self._error is not None:
+                raise self._error
+            try:
+                self._parser.feed(chunk)
+            finally:  # whatever parsed before a syntax error still reaches the partial
+                self._apply()
+            return self.partial
+        finally:
+            self._busy.release()
 
     def finish(self) -> T:
         """End of input: return the validated final value.
@@ -101,19 +113,24 @@ class ModelStream(Generic[T]):
         Raises ``midstream.IncompleteJSONError`` if the document was cut short, ``midstream.JSONError`` if it is not
         JSON, and ``pydantic.ValidationError`` (every invalid part, each at its full location) if it does not fit.
         """
-        if self._error is not None:
-            raise self._error
-        if not self._finished:
-            try:
-                self._parser.finish()
-            finally:
-                self._apply()
-            self._finished = True
-        builder = self._builder
-        if builder.errors:
-            self._error = builder.validation_error()
-            raise self._error
-        return builder.partial  # type: ignore[no-any-return]
+        if not self._busy.acquire(blocking=False):
+            raise _in_use()
+        try:
+            if self._error is not None:
+                raise self._error
+            if not self._finished:
+                try:
+                    self._parser.finish()
+                finally:
+                    self._apply()
+                self._finished = True
+            builder = self._builder
+            if builder.errors:
+                self._error = builder.validation_error()
+                raise self._error
+            return builder.partial  # type: ignore[no-any-return]
+        finally:
+            self._busy.release()
 
     def _apply(self) -> None:
         events = self._parser.drain_events()
@@ -180,6 +197,13 @@ class ModelStream(Generic[T]):
 
 
 _MAX_SPELLINGS = 16
+
+
+def _in_use() -> RuntimeError:
+    return RuntimeError(
+        "ModelStream is in use: another feed or finish is running (share a ModelStream between threads only "
+        "behind a lock)"
+    )
 
 
 def json_paths(shape: Shape, path: PathLike) -> list[tuple[str | int, ...]]:
