@@ -76,6 +76,7 @@ def test_readme_python_examples_show_what_they_claim() -> None:
 
 
 def test_module_docstring_examples() -> None:
+    import midstream._from_json
     import midstream.bench
     import midstream.bench.chunking
     import midstream.bench.workloads
@@ -87,6 +88,7 @@ def test_module_docstring_examples() -> None:
 
     attempted = 0
     modules = (
+        midstream._from_json,
         midstream.pydantic._model_stream,
         midstream.pydantic._iterate,
         midstream.sse,
@@ -117,3 +119,19 @@ def test_models_doc_first_example_runs() -> None:
     final = stream.finish()  # type: ignore[attr-defined]
     assert [task.title for task in final.tasks] == ["Write docs", "Test"]
     assert stream.progress == 1.0  # type: ignore[attr-defined]
+
+
+def test_embedding_doc_examples_run() -> None:
+    """docs/embedding.md's python blocks run as written: the events loop and the SSE -> adapter -> ModelStream
+    pipeline, which ends with the object it names."""
+    text = (README.parent / "docs" / "embedding.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) == 2
+    module = types.ModuleType("embedding_doc_example")  # pydantic resolves annotations in the defining module
+    sys.modules[module.__name__] = module
+    try:
+        for block in blocks:
+            exec(block, module.__dict__)
+    finally:
+        del sys.modules[module.__name__]
+    assert repr(module.__dict__["note"]) == "Note(title='Hello')"

@@ -1,0 +1,1 @@
+"""Integrations: midstream as the parsing core of other libraries (``midstream.integrations.instructor``)."""
