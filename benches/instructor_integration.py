@@ -16,10 +16,15 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal
 
+import instructor
 import midstream.integrations.instructor as integration
+import openai
 from instructor.dsl.iterable import IterableModel
 from instructor.dsl.partial import Partial
+from midstream.testing import ReplayServer, chat_stream
 from pydantic import BaseModel
+
+MESSAGES = [{"role": "user", "content": "go"}]
 
 
 class Item(BaseModel):
@@ -77,6 +82,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items", type=int, default=100)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-client", action="store_true", help="skip the run through the openai client")
     args = parser.parse_args()
     partial_doc, iterable_doc = document(args.items)
     partial_chunks, iterable_chunks = tokens(partial_doc), tokens(iterable_doc)
@@ -91,11 +97,27 @@ def main() -> None:
     def run_iterable() -> Any:
         return list(iterable_cls.tasks_from_chunks(iter(iterable_chunks)))  # type: ignore[attr-defined]
 
+    body = chat_stream(partial_doc)
+
+    def run_client() -> Any:
+        # The whole path: a real openai client reading a Chat Completions stream from a loopback replay (in this
+        # process: the server's work shares the GIL and is counted too), instructor extracting the JSON text.
+        with ReplayServer(body) as server:
+            raw = openai.OpenAI(base_url=server.base_url + "/v1", api_key="replay", max_retries=0)
+            client = instructor.from_openai(raw, mode=instructor.Mode.JSON)
+            last = None
+            for last in client.create_partial(model="replay", response_model=Board, messages=MESSAGES):  # noqa: B007
+                pass
+            return last
+
     rows = []
-    for name, run, chunks in (
+    cases: list[tuple[str, Callable[[], Any], list[str]]] = [
         ("Partial[Board] (create_partial)", run_partial, partial_chunks),
         ("Iterable[Item] (create_iterable)", run_iterable, iterable_chunks),
-    ):
+    ]
+    if not args.no_client:
+        cases.append(("create_partial through openai.OpenAI and a loopback replay", run_client, partial_chunks))
+    for name, run, chunks in cases:
         integration.disable()
         before, expected = timed(run, 1 if len(chunks) > 2000 else args.repeat)
         with integration.enabled():
