@@ -20,7 +20,12 @@ MODES: list[Any] = [False, "off", True, "on", "trailing-strings"]
 @given(json_texts())
 def test_complete_documents_parse_as_json_loads_and_jiter_do(text: bytes) -> None:
     expected = json.loads(text)
+    root_number = isinstance(expected, int | float) and not isinstance(expected, bool)
     for mode in MODES:
+        if root_number and mode not in (False, "off"):  # it may still continue: see the next tests
+            with pytest.raises(midstream.IncompleteJSONError):
+                midstream.from_json(text, partial_mode=mode)
+            continue
         assert midstream.from_json(text, partial_mode=mode) == expected
     assert midstream.from_json(text.decode()) == expected == jiter.from_json(text)
 
@@ -29,7 +34,8 @@ def test_complete_documents_parse_as_json_loads_and_jiter_do(text: bytes) -> Non
 @given(json_texts())
 def test_partial_modes_keep_the_partial_value_contract(text: bytes) -> None:
     for mode in ("on", "trailing-strings"):
-        assert check_prefixes(lambda prefix, mode=mode: midstream.from_json(prefix, partial_mode=mode), text) is None
+        shown = lambda prefix, mode=mode: midstream.from_json(prefix, partial_mode=mode)  # noqa: E731
+        assert check_prefixes(shown, text, finish=midstream.from_json) is None
 
 
 @pytest.mark.parametrize(
@@ -52,7 +58,7 @@ def test_the_documented_differences(text: bytes, mode: Any, jiter_gives: Any, mi
 
 @pytest.mark.parametrize(
     "text",
-    [b'{"a": "abc', b'{"a": ["x", "ab', b'{"a": {"b": "c', b'{"a": "\\u00', b'"abc', b"12", b"[NaN", b'{"a":', b"[]"],
+    [b'{"a": "abc', b'{"a": ["x", "ab', b'{"a": {"b": "c', b'{"a": "\\u00', b'"abc', b"[NaN", b'{"a":', b"[]"],
 )
 @pytest.mark.parametrize("mode", ["on", "trailing-strings"])
 def test_strings_and_the_rest_agree_with_jiter(text: bytes, mode: Any) -> None:
@@ -70,6 +76,16 @@ def test_strings_and_the_rest_agree_with_jiter(text: bytes, mode: Any) -> None:
 def test_incomplete_input_without_partial_mode_raises_incomplete(text: bytes) -> None:
     with pytest.raises(midstream.IncompleteJSONError):
         midstream.from_json(text)
+
+
+@pytest.mark.parametrize("mode", [True, "on", "trailing-strings"])
+def test_a_partial_mode_shows_no_root_number_that_may_continue(mode: Any) -> None:
+    assert jiter.from_json(b"12", partial_mode=mode) == 12  # then 123 when the next byte comes
+    with pytest.raises(midstream.IncompleteJSONError) as raised:
+        midstream.from_json(b" \n12", partial_mode=mode)
+    assert (raised.value.offset, raised.value.line, raised.value.column) == (4, 2, 3)
+    assert midstream.from_json(b"12") == 12
+    assert midstream.from_json(b"[12]", partial_mode=mode) == [12]
 
 
 def test_options() -> None:

@@ -224,8 +224,15 @@ def test_model_stream_only_json_and_validation_errors_and_the_same_outcome_for_e
     else:
         assert whole == cut, (document, whole, cut)
     if whole[0] == "value":
-        expected = pydantic.TypeAdapter(tp).validate_json(document)
-        assert whole[1] == pydantic.TypeAdapter(tp).dump_python(expected, mode="json")
+        adapter = pydantic.TypeAdapter(tp)
+        try:
+            expected = adapter.validate_json(document)
+        except pydantic.ValidationError as error:
+            # pydantic's JSON parser rejects lone surrogate escapes, which JSON allows and midstream keeps (as
+            # json.loads does): compare with the json.loads value, validated in JSON-like lax mode, instead.
+            assert error.errors()[0]["type"] == "json_invalid", error
+            expected = adapter.validate_python(json.loads(document))
+        assert whole[1] == adapter.dump_python(expected, mode="json")
 
 
 # --- the SSE decoder ------------------------------------------------------------------------------------------------

@@ -6,7 +6,9 @@ the text already seen, keep one ``midstream.Parser`` and ``feed`` it the deltas 
 
 Where it differs from jiter, on purpose:
 
-* a number is shown only once the byte after it has arrived (``[1, 2`` is ``[1]``: the 2 may become 23);
+* a number is shown only once the byte after it has arrived (``[1, 2`` is ``[1]``: the 2 may become 23); a partial
+  mode cannot know the text is complete, so a root number (``12``) raises ``IncompleteJSONError`` there, as an empty
+  text does (jiter returns 12): parse complete text with ``partial_mode=False``;
 * malformed input is an error in every mode (jiter's partial modes return ``[1]`` for ``[1 2]`` and ``{"a": 1}``
   for ``{"a": 1}x``);
 * ``cache_mode`` is accepted and has no effect (keys are always cached); ``float_mode`` other than ``"float"`` and
@@ -24,8 +26,9 @@ Where it differs from jiter, on purpose:
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
+from midstream._errors import IncompleteJSONError
 from midstream._native import Parser
 
 PartialMode = Literal[True, False, "off", "on", "trailing-strings"]
@@ -67,12 +70,20 @@ def from_json(
     if isinstance(value, str) and mode == "trailing-strings":
         return value  # an open root string, as far as it goes
     if not isinstance(value, dict | list):
-        # Nothing begun, or a root scalar still open: the end of the text is the end of that scalar (jiter shows
-        # "12" as 12 in partial mode too); an open root string in "on" mode, or nothing at all, raises.
-        return parser.finish()
+        # Nothing shown yet: nothing begun, an open root string in "on" mode, or a root number or literal that may
+        # still continue ("12" may become "123": a partial mode cannot know the text is complete).
+        _raise_incomplete(json_data)
     if mode == "on":
         _drop_open_string(parser, value)
     return value
+
+
+def _raise_incomplete(data: bytes | bytearray | memoryview | str) -> NoReturn:
+    """``IncompleteJSONError`` at the end of ``data``: what a partial mode raises when it has nothing to show."""
+    text = data.encode() if isinstance(data, str) else bytes(data)
+    line_start = text.rfind(b"\n") + 1
+    message = "nothing to show yet: no value has begun, or a root scalar may still continue"
+    raise IncompleteJSONError(message, len(text), text.count(b"\n") + 1, len(text) - line_start + 1)
 
 
 def _drop_open_string(parser: Parser, value: Any) -> None:

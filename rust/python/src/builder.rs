@@ -143,6 +143,9 @@ pub(crate) struct Builder {
     string_open: bool,
     /// The open string grew since it was last stored into its parent.
     string_dirty: bool,
+    /// The open string is in its parent (or is the root). It is put there only when the value is read, or when it
+    /// ends: a string that begins and ends within one feed is stored once, never as "" first.
+    string_attached: bool,
     /// The `str` last stored for the open string, and how many bytes of `text` it holds: a long string grows by
     /// appending the new fragment to it (a copy of same-width characters) instead of decoding all its UTF-8 again.
     shown_string: Option<(Py<PyString>, usize)>,
@@ -252,9 +255,19 @@ impl Builder {
             return Ok(());
         }
         let string = self.open_string(py)?.into_any();
-        self.replace_open_child(py, string)?;
+        self.store_string(py, &string)?;
         self.string_dirty = false;
         Ok(())
+    }
+
+    /// Put the open string's current `str` in its place: attach it the first time, replace it after that.
+    fn store_string(&mut self, py: Python<'_>, string: &Bound<'_, PyAny>) -> PyResult<()> {
+        if self.string_attached {
+            self.replace_open_child(py, string.clone())
+        } else {
+            self.string_attached = true;
+            self.attach(py, string)
+        }
     }
 
     /// The open string's text as a `str`: decoded whole while short, else the last one shown plus what came since.
@@ -392,9 +405,13 @@ impl Builder {
             Event::BeginString => {
                 self.text.clear();
                 self.shown_string = None;
-                let empty = PyString::intern(py, "").into_any();
-                self.attach(py, &empty)?;
+                if let Some(frame) = self.frames.last_mut() {
+                    frame.child_open = true;
+                    frame.child_attached = false;
+                }
                 self.string_open = true;
+                self.string_attached = false;
+                self.string_dirty = true; // a read now shows "" in its place
                 if let Some(events) = &mut self.events {
                     events.delta_from = 0;
                 }
@@ -404,8 +421,9 @@ impl Builder {
                 self.flush_delta(py)?;
                 let string = self.open_string(py)?.into_any();
                 self.shown_string = None;
-                self.replace_open_child(py, string.clone())?;
+                self.store_string(py, &string)?;
                 self.string_open = false;
+                self.string_attached = false;
                 self.string_dirty = false;
                 self.record(py, EventKind::End, string)?;
                 self.child_done(py)?;
