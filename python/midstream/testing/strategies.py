@@ -238,7 +238,8 @@ def model_instances(tp: Any) -> st.SearchStrategy[Any]:
     def dumped(raw: Any) -> Any:
         try:
             value = adapter.dump_python(adapter.validate_python(raw), mode="json", by_alias=True)
-            adapter.validate_json(json.dumps(value))  # NaN dumped as null, say, would not come back
+            # Strict JSON (no NaN or Infinity, which pydantic's JSON mode keeps), and it must come back valid.
+            adapter.validate_json(json.dumps(value, allow_nan=False))
         except (ValidationError, ValueError, TypeError):
             return _INVALID
         return value
