@@ -287,3 +287,14 @@ def test_instructor_own_streaming_tests_pass_with_the_integration(tmp_path: Path
     changed = {test for test in before if before[test] != after[test]}
     assert changed <= EXPECTED_DIFFERENT, changed
     assert sum(outcome == "PASSED" for outcome in after.values()) >= len(after) - len(EXPECTED_DIFFERENT)
+
+
+def test_iterable_skips_empty_chunks_before_the_list_begins() -> None:
+    """instructor's extractors yield None or "" for chunks without text; one before the list must not end it."""
+    from instructor.dsl.iterable import IterableModel
+
+    text = json.dumps({"tasks": TASKS})
+    chunks: list[Any] = [None, "", *(text[i : i + 3] for i in range(0, len(text), 3))]
+    expected = list(IterableModel(Task).tasks_from_chunks(iter([c for c in chunks if c])))
+    with integration.enabled():
+        assert list(IterableModel(Task).tasks_from_chunks(iter(chunks))) == expected == [Task(**t) for t in TASKS]

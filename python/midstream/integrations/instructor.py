@@ -384,9 +384,11 @@ def _tasks_from_chunks(cls: type, json_chunks: Iterable[Any], **kwargs: Any) -> 
     seen: list[str] = []
     path: tuple[str, ...] | bool | None = False
     while path is False:
-        chunk = next(chunks, None)
-        if chunk is None:
+        chunk: Any = next(chunks, _END)
+        if chunk is _END:
             return  # the stream ended before the list began: instructor yields nothing either
+        if not chunk:
+            continue  # None or "": instructor's extractors yield them for chunks without text
         seen.append(chunk)
         path = _list_path("".join(seen))
     if not isinstance(path, tuple):
@@ -413,6 +415,8 @@ async def _tasks_from_chunks_async(
             chunk = await chunks.__anext__()
         except StopAsyncIteration:
             return
+        if not chunk:
+            continue
         seen.append(chunk)
         path = _list_path("".join(seen))
     if not isinstance(path, tuple):
@@ -426,6 +430,9 @@ async def _tasks_from_chunks_async(
             yield _item(cls, task_type, item, kwargs)
     except IncompleteJSONError:
         return
+
+
+_END: Final = object()
 
 
 def _chain(seen: list[str], rest: Iterator[Any]) -> Iterator[str]:
