@@ -5,7 +5,9 @@ from __future__ import annotations
 import itertools
 import math
 import random
-from collections.abc import Iterable, Iterator, Sequence
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -185,3 +187,18 @@ def value_at(value: Any, path: Sequence[str | int]) -> Any:
     for element in path:
         value = value[element]
     return value
+
+
+def run_interleaved(*targets: Callable[[], None]) -> None:
+    """Run ``targets`` in threads at once, switching between them as often as CPython allows (so their calls
+    overlap), and wait for all of them."""
+    old_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        threads = [threading.Thread(target=target) for target in targets]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(old_interval)

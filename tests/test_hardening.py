@@ -24,7 +24,7 @@ from typing import Any, Literal
 import midstream
 import pydantic
 import pytest
-from _support import assert_json_equal
+from _support import assert_json_equal, run_interleaved
 from midstream import IncompleteJSONError, JSONError, ModelStream, Parser
 from midstream.testing import hostile
 from pydantic import BaseModel
@@ -425,16 +425,7 @@ def test_one_parser_per_thread_gives_exact_results_concurrently() -> None:
             if value != json.loads(data):
                 failures.append(f"{seed}: {data!r}")
 
-    old_interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        threads = [threading.Thread(target=work, args=(seed,)) for seed in range(6)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(old_interval)
+    run_interleaved(*(lambda seed=seed: work(seed) for seed in range(6)))
     assert failures == []
 
 
@@ -473,17 +464,7 @@ def test_a_model_stream_shared_between_threads_raises_runtime_errors_never_anyth
             except BaseException as error:  # pragma: no cover - reported below
                 unexpected.append(error)
 
-    old_interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        threads = [threading.Thread(target=feeder, args=(0,)), threading.Thread(target=feeder, args=(1,))]
-        threads.append(threading.Thread(target=reader))
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(old_interval)
+    run_interleaved(lambda: feeder(0), lambda: feeder(1), reader)
     assert unexpected == []
     assert all("in use" in str(error) or "borrow" in str(error).lower() for error in refused), refused[:3]
     stream.feed('{"n": [0]}]}')

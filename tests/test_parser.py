@@ -13,7 +13,7 @@ from typing import Any
 
 import midstream
 import pytest
-from _support import assert_json_equal, json_equal, one_by_one, parse_whole
+from _support import assert_json_equal, json_equal, one_by_one, parse_whole, run_interleaved
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from midstream import Event, IncompleteJSONError, JSONError, Parser
@@ -1004,17 +1004,7 @@ def test_two_threads_feeding_one_parser_never_crash() -> None:
             except BaseException as error:  # pragma: no cover - reported below
                 unexpected.append(error)
 
-    old_interval = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)
-    try:
-        threads = [threading.Thread(target=feeder, args=(0,)), threading.Thread(target=feeder, args=(1,))]
-        threads.append(threading.Thread(target=reader))
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    finally:
-        sys.setswitchinterval(old_interval)
+    run_interleaved(lambda: feeder(0), lambda: feeder(1), reader)
     assert unexpected == []
     assert all("borrow" in str(error).lower() for error in borrowed), borrowed[:3]
     parser.feed("0]")
