@@ -280,7 +280,7 @@ def report(results: dict[int, list[Row]], info: dict[str, str], repeat: int) -> 
         "all prefixes.  "
     )
     lines.append(
-        "Input: `workload.document(n)` from shared/bench/workload.py as UTF-8 (`json.dumps(..., "
+        "Input: `workload.document(n)` from benches/data/workload.py as UTF-8 (`json.dumps(..., "
         "ensure_ascii=False)`), cut by `workload.chunks` into 1–8 byte chunks (which may split a UTF-8 "
         "character); every streaming parser is fed the same `bytes` chunks. jiter: `from_json(prefix, "
         'partial_mode="trailing-strings")`; ijson: `basic_parse_coro(sink, use_float=True)` on the yajl2_c '

@@ -226,7 +226,7 @@ def report(rows: list[Row], info: dict[str, str], args: argparse.Namespace) -> t
 
     lines.append(
         "Input: a `Catalog(items: list[Item])` of LLM-like items (id, title, summary, tags, score, a Literal "
-        "status, an optional nested `Owner`; words from shared/bench/workload.py, escapes, accents, CJK and emoji "
+        "status, an optional nested `Owner`; words from benches/data/workload.py, escapes, accents, CJK and emoji "
         "included), `json.dumps(..., ensure_ascii=False)`, cut by `workload.chunks` into `str` chunks of 1–8 "
         "characters; the partial is touched (`.items` read) after every chunk. midstream: `ModelStream(Catalog)."
         "feed(chunk)`; instructor: `Partial[Catalog].model_from_chunks(chunks)`, every partial consumed (its "

@@ -50,15 +50,15 @@ JITER_PARTIAL_MODE: Final = "trailing-strings"
 
 
 def workload_dir() -> Path:
-    """``<repo>/../shared/bench`` (``/work/shared/bench``), or ``$MIDSTREAM_WORKLOAD_DIR`` if set."""
+    """``benches/data`` (the copy carried in the repository), or ``$MIDSTREAM_WORKLOAD_DIR`` if set."""
     override = os.environ.get(WORKLOAD_DIR_ENV)
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[2] / "shared" / "bench"
+    return Path(__file__).resolve().parent / "data"
 
 
 def load_workload() -> ModuleType:
-    """Import the shared deterministic workload generator (``workload.py``)."""
+    """Import the deterministic workload generator (``workload.py``)."""
     directory = workload_dir()
     path = directory / "workload.py"
     if not path.is_file():

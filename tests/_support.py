@@ -14,8 +14,11 @@ from typing import Any
 
 import midstream
 
-#: The ``shared`` folder beside the repository (``/work/main`` -> ``/work/shared``; CI has the same layout).
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+#: Test data carried in the repository (see ``tests/data/README.md``): the JSONTestSuite corpus and recorded provider
+#: streams, each with its licence.
+DATA = Path(__file__).resolve().parent / "data"
+SUITE = DATA / "JSONTestSuite" / "test_parsing"
+STREAMS = DATA / "streams"
 
 
 def json_equal(a: Any, b: Any) -> bool:

@@ -1,4 +1,4 @@
-"""JSONTestSuite (``shared/conformance/JSONTestSuite/test_parsing``), fed whole, one byte at a time and in
+"""JSONTestSuite (``tests/data/JSONTestSuite/test_parsing``), fed whole, one byte at a time and in
 seeded random chunks, as bytes and (when the file is UTF-8) as str.
 
 - ``y_*``: accepted, with exactly the value ``json.loads`` gives.
@@ -18,9 +18,8 @@ from typing import Any
 
 import midstream
 import pytest
-from _support import SHARED, Outcome, assert_json_equal, chunkings, run
+from _support import SUITE, Outcome, assert_json_equal, chunkings, run
 
-SUITE = SHARED / "conformance" / "JSONTestSuite" / "test_parsing"
 FILES = sorted(path.name for path in SUITE.iterdir() if path.suffix == ".json")
 Y_FILES = [name for name in FILES if name.startswith("y_")]
 N_FILES = [name for name in FILES if name.startswith("n_")]

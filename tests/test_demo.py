@@ -13,14 +13,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from _support import SHARED
+from _support import STREAMS
 from midstream import demo
 from midstream.testing import recorded_streams
 
 HANG_GUARD = 120.0
 TIMING = re.compile(r"^decoding: [\d.]+ µs/chunk, [\d.]+ ms total, (\d+) chunks, (\d+) bytes$", re.MULTILINE)
 
-#: Where each bundled recording comes from in shared/fixtures/streams.
+#: Where each bundled recording comes from in tests/data/streams.
 ORIGINS = {
     "openai-weather": "openai-chat/json-schema-content",
     "openai-tool-call": "openai-chat/tool-strict",
@@ -46,8 +46,8 @@ def final_json(output: str, model: str) -> object:
     return json.loads(line.split(": ", 1)[1])
 
 
-def test_bundled_recordings_are_the_shared_fixtures() -> None:
-    streams = recorded_streams(SHARED / "fixtures" / "streams")
+def test_bundled_recordings_are_the_test_fixtures() -> None:
+    streams = recorded_streams(STREAMS)
     assert set(demo.STREAMS) == set(ORIGINS)
     for name, origin in ORIGINS.items():
         assert demo.STREAMS[name].body() == streams[origin].body, name
@@ -83,7 +83,7 @@ def test_each_stream(name: str) -> None:
 
 def recorded_answer(name: str) -> str:
     """The answer's JSON text, as the recording's deltas spell it (independent of midstream)."""
-    stream = recorded_streams(SHARED / "fixtures" / "streams")[ORIGINS[name]]
+    stream = recorded_streams(STREAMS)[ORIGINS[name]]
     parts = []
     for event in stream.events:
         if event.get("choices"):  # the last chunk may carry only usage

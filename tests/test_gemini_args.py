@@ -11,13 +11,13 @@ from typing import Any
 
 import midstream
 import pytest
-from _support import SHARED, assert_json_equal
+from _support import STREAMS, assert_json_equal
 from hypothesis import given
 from hypothesis import strategies as st
 from midstream.providers import _gemini_args
 from midstream.providers._gemini_args import PartialArgsWriter, parse_json_path
 
-FIXTURES = SHARED / "fixtures" / "streams" / "vercel-ai"
+FIXTURES = STREAMS / "vercel-ai"
 
 
 def write(*groups: list[Any]) -> str:

@@ -2,7 +2,7 @@
 error events mid-stream, refusals, fenced JSON, items of an array, HTTP errors, two tool calls given to ``stream``,
 async raw bytes, CRLF framing with keep-alive comments.
 
-Recorded streams come from ``shared/fixtures/streams`` (through ``test_replay``); the hand-made ones are framed as
+Recorded streams come from ``tests/data/streams`` (through ``test_replay``); the hand-made ones are framed as
 each provider frames them (``midstream.testing.sse_body``). What a stream carries is read from its payloads by
 ``arrived`` below, independently of the adapters.
 """

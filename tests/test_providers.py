@@ -11,12 +11,11 @@ from typing import Any
 
 import midstream
 import pytest
-from conftest import SHARED
+from _support import STREAMS
 from midstream.providers import Finished, RefusalDelta, TextDelta, ToolCallDelta, adapter_for
 from midstream.providers.source import EventReader
 from midstream.tool_calls import ToolCallStreams
 
-STREAMS = SHARED / "fixtures" / "streams"
 OPENAI_CHAT = sorted((STREAMS / "openai-chat").glob("*.sse"))
 VERCEL = sorted((STREAMS / "vercel-ai").glob("*.jsonl"))
 ANSWERS = [path for path in VERCEL if "error" not in path.name]  # the error stream raises: tested on its own

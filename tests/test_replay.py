@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
-from _support import SHARED
+from _support import STREAMS as STREAM_DIR
 from midstream.testing import RecordedStream, ReplayServer, recorded_streams, sse_body, sse_payloads
 
 openai = pytest.importorskip("openai")
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore:Inheritance class AiohttpClientSession:DeprecationWarning"
 )
 
-STREAMS = recorded_streams(SHARED / "fixtures" / "streams")
+STREAMS = recorded_streams(STREAM_DIR)
 
 #: Every fixture's protocol, as read from its payloads (a new fixture must be added here).
 PROVIDERS = {

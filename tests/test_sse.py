@@ -16,13 +16,13 @@ from collections.abc import AsyncIterator, Iterable, Iterator
 from pathlib import Path
 
 import pytest
-from _support import SHARED, random_pieces, split_at
+from _support import STREAMS, random_pieces, split_at
 from hypothesis import given
 from hypothesis import strategies as st
 from midstream import sse
 from midstream.sse import SSEDecoder, SSEEvent, adecode, decode
 
-OPENAI_STREAMS = sorted((SHARED / "fixtures" / "streams" / "openai-chat").glob("*.sse"))
+OPENAI_STREAMS = sorted((STREAMS / "openai-chat").glob("*.sse"))
 
 BOM = b"\xef\xbb\xbf"
 

@@ -10,7 +10,7 @@ cut at random points, so the official SDKs can be tested against them::
 
     from midstream.testing import ReplayServer, recorded_streams
 
-    streams = recorded_streams(Path("shared/fixtures/streams"))
+    streams = recorded_streams(Path("tests/data/streams"))
     with ReplayServer(streams["vercel-ai/anthropic-text"].body) as server:
         client = anthropic.Anthropic(base_url=server.base_url, api_key="test", max_retries=0)
         ...

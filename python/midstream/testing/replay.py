@@ -3,7 +3,7 @@
 Official SDKs talk to a real socket, so a test can point them at a :class:`ReplayServer` and check what they
 make of a recorded stream, framed as the provider frames it::
 
-    streams = recorded_streams(Path("shared/fixtures/streams"))
+    streams = recorded_streams(Path("tests/data/streams"))
     with ReplayServer(streams["openai-chat/plain-text"].body, seed=1) as server:
         client = openai.OpenAI(base_url=server.base_url + "/v1", api_key="test", max_retries=0)
         chunks = list(client.chat.completions.create(model="gpt-4o", messages=[], stream=True))

@@ -1,6 +1,6 @@
 //! Throughput of the core parser, side by side with serde_json and jiter, on six deterministic workloads
 //! generated here (the shapes of the Python bench suite): string-heavy (LLM-like prose), structured (the mixed
-//! document of `shared/bench/workload.py`), number-heavy, long-string (one ~1 MB string), deep (nested trees) and
+//! document of `benches/data/workload.py`), number-heavy, long-string (one ~1 MB string), deep (nested trees) and
 //! wide (records of 40 fields).
 //!
 //! Run: `cargo bench -p midstream-core --bench throughput` (add a filter such as `-- deep/` for one workload).

@@ -3,13 +3,12 @@
 #
 #   rust/core/fuzz/seed-corpus.sh [TEST_PARSING_DIR]
 #
-# TEST_PARSING_DIR defaults to shared/conformance/JSONTestSuite/test_parsing beside the checkout (../shared from
-# the repository root). Writes rust/core/fuzz/corpus/{chunked,truncated}/ (git-ignored; libFuzzer adds what it
+# TEST_PARSING_DIR defaults to the copy carried in the repository, tests/data/JSONTestSuite/test_parsing. Writes rust/core/fuzz/corpus/{chunked,truncated}/ (git-ignored; libFuzzer adds what it
 # finds there). Safe to run again: it only (re)writes the seed files.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-suite="${1:-$here/../../../../shared/conformance/JSONTestSuite/test_parsing}"
+suite="${1:-$here/../../../tests/data/JSONTestSuite/test_parsing}"
 if [[ ! -d $suite ]]; then
     echo "seed-corpus.sh: JSONTestSuite not found at $suite" >&2
     exit 1

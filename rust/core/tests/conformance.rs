@@ -10,10 +10,10 @@ use midstream_core::{ErrorKind, Options};
 
 fn suite_dir() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/conformance/JSONTestSuite/test_parsing");
+        .join("../../tests/data/JSONTestSuite/test_parsing");
     assert!(
         dir.is_dir(),
-        "JSONTestSuite not found at {} (expected shared/conformance/JSONTestSuite beside the checkout)",
+        "JSONTestSuite not found at {} (it is carried in the repository: tests/data/JSONTestSuite)",
         dir.display()
     );
     dir
