@@ -303,6 +303,46 @@ def test_iter_items_over_an_endless_array_in_bounded_memory() -> None:
     memory.check(python=8 * MB, rss=64 * MB)
 
 
+def distinct_key_items(count: int, per_chunk: int = 10_000) -> Iterator[bytes]:
+    """``[{"key-0-<pad>": 0}, {"key-1-<pad>": 1}, ...]`` in chunks: ``count`` distinct keys of ~40 bytes."""
+    yield b"["
+    for start in range(0, count, per_chunk):
+        stop = min(start + per_chunk, count)
+        yield b"".join(b'{"key-%d-padding-padding-padding": %d}, ' % (i, i) for i in range(start, stop))
+    yield b"{}]"
+
+
+@pytest.mark.parametrize("events", [False, True])
+def test_keys_from_the_input_are_not_interned(events: bool) -> None:
+    """An interned str is immortal on CPython 3.12+: keys taken from the input must never be interned."""
+    parser = Parser(events=events)
+    parser.feed('{"an-unusual-key-%d": 1, "another-one": [1]}' % os.getpid())
+    key = next(iter(parser.value))
+    assert sys.intern("".join(["an-unusual-key-", str(os.getpid())])) is not key
+    if events:
+        steps = [step for event in parser.drain_events() for step in event.path]
+        assert "another-one" in steps
+        assert all(sys.intern("".join(["another", "-one"])) is not step for step in steps)
+
+
+def test_a_million_and_a_half_distinct_keys_leave_nothing_behind() -> None:
+    """Memory is the value being built plus the open path: after the parser is gone, nothing stays (on every
+    Python: 3.12 made interned strings immortal, which kept ~150 MB of keys alive when they were interned)."""
+    tracemalloc.start()
+    try:
+        before, _ = tracemalloc.get_traced_memory()
+        parser = Parser(forget_items_at=())
+        for chunk in distinct_key_items(1_500_000):
+            parser.feed(chunk)
+        assert parser.finish() == []
+        del parser
+        after, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    print(f"left behind: {(after - before) / MB:.2f} MB")
+    assert after - before < 1 * MB
+
+
 # --- encodings, NUL and byte order marks ------------------------------------------------------------------------
 
 

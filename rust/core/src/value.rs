@@ -1,6 +1,8 @@
 //! An owned JSON value and a [`Sink`] that keeps the partial value of a stream: the reference for how the
 //! events map to values, and a convenience for Rust users.
 
+use std::collections::HashMap;
+
 use crate::event::{Event, Reject, Sink};
 
 /// A JSON value. Numbers keep their exact text; objects keep keys in first-seen order (a repeated key replaces
@@ -24,7 +26,46 @@ pub enum Value {
 #[derive(Debug, Clone)]
 enum Open {
     Array(Vec<Value>),
-    Object(Vec<(String, Value)>, Option<String>),
+    Object(Members, Option<String>),
+}
+
+/// The members of an open object, in first-seen key order, with an index by key once the object is wide enough
+/// that a linear search for a repeated key would make building it quadratic in its width.
+#[derive(Debug, Clone, Default)]
+struct Members {
+    entries: Vec<(String, Value)>,
+    /// Position of each key in `entries`; built when `entries` reaches `INDEX_FROM` members.
+    index: Option<HashMap<String, usize>>,
+}
+
+/// Below this many members a scan is cheaper than hashing every key.
+const INDEX_FROM: usize = 16;
+
+impl Members {
+    /// Add a member; a repeated key replaces the earlier value in the earlier place (as Python's `json` does).
+    fn insert(&mut self, key: String, value: Value) {
+        let found = match &self.index {
+            Some(index) => index.get(&key).copied(),
+            None => self.entries.iter().position(|(k, _)| *k == key),
+        };
+        if let Some(position) = found {
+            self.entries[position].1 = value;
+            return;
+        }
+        if let Some(index) = &mut self.index {
+            index.insert(key.clone(), self.entries.len());
+        } else if self.entries.len() + 1 >= INDEX_FROM {
+            let mut index: HashMap<String, usize> = self
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(position, (k, _))| (k.clone(), position))
+                .collect();
+            index.insert(key.clone(), self.entries.len());
+            self.index = Some(index);
+        }
+        self.entries.push((key, value));
+    }
 }
 
 /// Builds the partial value of everything fed so far, following the partial-value contract: unfinished strings
@@ -69,10 +110,10 @@ impl ValueBuilder {
                 }
                 (Open::Array(items), None) => Value::Array(items),
                 (Open::Object(mut members, Some(key)), Some(child)) => {
-                    insert(&mut members, key, child);
-                    Value::Object(members)
+                    members.insert(key, child);
+                    Value::Object(members.entries)
                 }
-                (Open::Object(members, _), _) => Value::Object(members),
+                (Open::Object(members, _), _) => Value::Object(members.entries),
             });
         }
         inner
@@ -89,7 +130,7 @@ impl ValueBuilder {
             Some(Open::Array(items)) => items.push(value),
             Some(Open::Object(members, key)) => {
                 let key = key.take().unwrap_or_default();
-                insert(members, key, value);
+                members.insert(key, value);
             }
         }
     }
@@ -102,22 +143,15 @@ impl ValueBuilder {
     }
 }
 
-fn insert(members: &mut Vec<(String, Value)>, key: String, value: Value) {
-    match members.iter_mut().find(|(k, _)| *k == key) {
-        Some(slot) => slot.1 = value,
-        None => members.push((key, value)),
-    }
-}
-
 impl Sink for ValueBuilder {
     fn event(&mut self, event: Event<'_>) -> Result<(), Reject> {
         match event {
-            Event::BeginObject => self.stack.push(Open::Object(Vec::new(), None)),
+            Event::BeginObject => self.stack.push(Open::Object(Members::default(), None)),
             Event::BeginArray => self.stack.push(Open::Array(Vec::new())),
             Event::EndObject | Event::EndArray => {
                 let value = match self.stack.pop() {
                     Some(Open::Array(items)) => Value::Array(items),
-                    Some(Open::Object(members, _)) => Value::Object(members),
+                    Some(Open::Object(members, _)) => Value::Object(members.entries),
                     None => return Err(Reject("unbalanced end event".into())),
                 };
                 self.attach(value);

@@ -9,8 +9,8 @@ use common::{check_chunkings, decimal, norm_ours, norm_serde, run, whole, Thorou
 use midstream_core::{ErrorKind, Options};
 
 fn suite_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/data/JSONTestSuite/test_parsing");
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/JSONTestSuite/test_parsing");
     assert!(
         dir.is_dir(),
         "JSONTestSuite not found at {} (it is carried in the repository: tests/data/JSONTestSuite)",

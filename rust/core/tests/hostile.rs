@@ -555,3 +555,45 @@ fn state_queries_follow_the_grammar() {
     parser.feed(b" ", &mut sink).unwrap();
     assert!(parser.is_root_complete());
 }
+
+/// A wide object builds in time linear in its width: 300,000 distinct keys (a scan per key for duplicates made
+/// this take many minutes), and a repeated key still replaces the earlier value in the earlier place, before and
+/// after the builder starts indexing the keys, in the finished value and in the partial of the open object.
+#[test]
+fn a_wide_object_builds_in_linear_time_and_repeated_keys_replace_in_place() {
+    const WIDTH: usize = 300_000;
+    let repeated = [0, 7, 15, 16, 150_000, WIDTH - 1];
+    let mut text = String::from("{");
+    let mut expected: Vec<(String, Value)> = Vec::with_capacity(WIDTH);
+    for i in 0..WIDTH {
+        text.push_str(&format!("\"k{i}\": {i}, "));
+        expected.push((format!("k{i}"), Value::Number(i.to_string())));
+    }
+    for &i in &repeated {
+        text.push_str(&format!("\"k{i}\": \"again\", "));
+        expected[i].1 = Value::String("again".into());
+    }
+    text.push_str("\"last\": null}");
+    expected.push(("last".into(), Value::Null));
+    assert_eq!(
+        midstream_core::parse(text.as_bytes()).unwrap(),
+        Value::Object(expected.clone())
+    );
+
+    // The same, read as a partial value while the last member is still open.
+    let mut parser = Parser::new();
+    let mut builder = ValueBuilder::default();
+    let open = text.len() - "null}".len();
+    parser.feed(&text.as_bytes()[..open], &mut builder).unwrap();
+    expected.pop();
+    assert_eq!(builder.partial(), Some(Value::Object(expected)));
+
+    // Few members (no index yet): a repeat replaces in place too.
+    assert_eq!(
+        midstream_core::parse(br#"{"a": 1, "b": 2, "a": 3}"#).unwrap(),
+        Value::Object(vec![
+            ("a".into(), Value::Number("3".into())),
+            ("b".into(), Value::Number("2".into()))
+        ])
+    );
+}

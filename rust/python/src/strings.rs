@@ -1,5 +1,5 @@
-//! Python strings from decoded text: an ASCII fast path, a per-parser cache of interned keys, and the rare
-//! path for text holding lone surrogates.
+//! Python strings from decoded text: an ASCII fast path, a per-parser cache of keys, and the rare path for text
+//! holding lone surrogates.
 
 use pyo3::ffi;
 use pyo3::prelude::*;
@@ -96,8 +96,12 @@ impl TextBuffer {
 const CACHE_SLOTS: usize = 512;
 const CACHEABLE_KEY_LEN: usize = 64;
 
-/// A small direct-mapped cache of interned key strings: repeated keys (the common case in LLM output) cost a
-/// hash and a compare instead of an allocation, and share one `str` object across the whole value.
+/// A small direct-mapped cache of key strings: repeated keys (the common case in LLM output) cost a hash and a
+/// compare instead of an allocation, and share one `str` object across the whole value.
+///
+/// The strings are *not* interned: CPython 3.12 made interned strings immortal, so interning keys taken from the
+/// input would keep every distinct key a hostile stream sends alive for the life of the process. The cache is
+/// bounded (`CACHE_SLOTS` strings) and dropped with its parser.
 #[derive(Default)]
 pub(crate) struct KeyCache {
     slots: Vec<Option<(Box<str>, Py<PyString>)>>,
@@ -126,7 +130,7 @@ impl KeyCache {
                 return string.bind(py).clone();
             }
         }
-        let string = PyString::intern(py, text);
+        let string = new_str(py, text);
         *slot = Some((text.into(), string.clone().unbind()));
         string
     }
