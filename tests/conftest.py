@@ -15,7 +15,7 @@ from _support import DATA, STREAMS, SUITE
 from hypothesis import HealthCheck, settings
 
 if not SUITE.is_dir() or not STREAMS.is_dir():
-    raise pytest.UsageError(f"the test data carried in the repository is missing from {DATA} (see tests/data/README.md)")
+    raise pytest.UsageError(f"the test data carried in the repository is missing from {DATA} (tests/data/README.md)")
 
 _COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
 settings.register_profile("ci", max_examples=200, print_blob=True, **_COMMON)  # type: ignore[arg-type]

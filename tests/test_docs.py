@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import ast
 import doctest
+import inspect
 import re
 import sys
 import types
+from collections.abc import Iterator
 from pathlib import Path
 
 import midstream
+import midstream.testing
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -135,3 +139,74 @@ def test_embedding_doc_examples_run() -> None:
     finally:
         del sys.modules[module.__name__]
     assert repr(module.__dict__["note"]) == "Note(title='Hello')"
+
+
+# --- calls in the prose agree with the code ------------------------------------------------------------------------
+
+DOCS = [*sorted((README.parent / "docs").glob("*.md")), README]
+#: Public callables the docs show calls of, by the name a call spells.
+CALLABLES = {
+    "Parser": midstream.Parser,
+    "ModelStream": midstream.ModelStream,
+    "stream": midstream.stream,
+    "iter_items": midstream.iter_items,
+    "aiter_items": midstream.aiter_items,
+    "stream_tool_calls": midstream.stream_tool_calls,
+    "from_json": midstream.from_json,
+    "throttle": midstream.throttle,
+    "from_openai": midstream.from_openai,
+    "from_anthropic": midstream.from_anthropic,
+    "find_violation": midstream.testing.find_violation,
+}
+
+
+def _calls(text: str) -> Iterator[tuple[str, ast.Call]]:
+    """Every call of a known callable that parses as Python, in code spans and code blocks alike."""
+    pattern = re.compile(r"(?<![\w.])(?:midstream\.)?(" + "|".join(CALLABLES) + r")\(")
+    for match in pattern.finditer(text):
+        before = text[text.rfind("\n", 0, match.start()) + 1 : match.start()]
+        if re.search(r"(jiter|pydantic[-_]core|instructor|ijson)\W*$", before):
+            continue  # a peer's function of the same name
+        depth, end = 0, match.end() - 1
+        while end < len(text):
+            depth += {"(": 1, ")": -1}.get(text[end], 0)
+            if depth == 0:
+                break
+            end += 1
+        try:
+            tree = ast.parse(text[match.start() : end + 1].replace("midstream.", "", 1), mode="eval")
+        except SyntaxError:
+            continue  # prose around a name, a signature with annotations...
+        if isinstance(tree.body, ast.Call):
+            yield match.group(1), tree.body
+
+
+def test_calls_in_the_docs_match_the_signatures() -> None:
+    """A keyword the docs pass exists; a positional argument named like another parameter is not in its place
+    (``iter_items(source, Item)``)."""
+    wrong: list[str] = []
+    checked = 0
+    for path in DOCS:
+        for name, call in _calls(path.read_text(encoding="utf-8")):
+            parameters = inspect.signature(CALLABLES[name]).parameters
+            names = list(parameters)
+            takes_any_keyword = any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+            spelled = f"{path.name}: {ast.unparse(call)}"
+            for keyword in call.keywords:
+                if keyword.arg is not None and keyword.arg not in parameters and not takes_any_keyword:
+                    wrong.append(f"{spelled}: no parameter {keyword.arg!r}")
+            positional = [
+                p
+                for p in names
+                if parameters[p].kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+            ]
+            for index, argument in enumerate(call.args):
+                if (
+                    isinstance(argument, ast.Name)
+                    and argument.id in positional
+                    and positional.index(argument.id) != index
+                ):
+                    wrong.append(f"{spelled}: {argument.id!r} is parameter {positional.index(argument.id)}")
+            checked += 1
+    assert not wrong, "\n".join(wrong)
+    assert checked > 30

@@ -316,7 +316,7 @@ def distinct_key_items(count: int, per_chunk: int = 10_000) -> Iterator[bytes]:
 def test_keys_from_the_input_are_not_interned(events: bool) -> None:
     """An interned str is immortal on CPython 3.12+: keys taken from the input must never be interned."""
     parser = Parser(events=events)
-    parser.feed('{"an-unusual-key-%d": 1, "another-one": [1]}' % os.getpid())
+    parser.feed(f'{{"an-unusual-key-{os.getpid()}": 1, "another-one": [1]}}')
     key = next(iter(parser.value))
     assert sys.intern("".join(["an-unusual-key-", str(os.getpid())])) is not key
     if events:

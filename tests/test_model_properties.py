@@ -757,6 +757,44 @@ def test_partials_are_consistent_refining_and_exactly_complete(name: str, data: 
     assert ms.complete
 
 
+@pytest.mark.parametrize("name", CASE_NAMES)
+@given(data=st.data())
+@PER_TYPE
+def test_partials_kept_never_change_and_share_their_finished_parts(name: str, data: st.DataObject) -> None:
+    """Every partial handed out is a snapshot: kept, it still shows what it showed when handed out after the whole
+    document is in; a partial that changed is a new object; a finished, validated part is the very same object in
+    every partial after it finished (shared, not copied or validated again)."""
+    doc = data.draw(documents([name]), label="document")
+    # Inside a part validated from its raw value (a union's, a `before` validator's), a finished part is shown but
+    # validated only with that part: not final yet.
+    validated_alone = {
+        place.path for place in places(doc.tp, doc.data) if place.deferred is None and place.union is None
+    }
+    ms = ModelStream(doc.tp)
+    kept: list[tuple[str, Any, Any]] = []
+    finished: dict[JsonPath, Any] = {}  # validated instances, by path, as first seen finished
+    for piece, fed in chunked(data, doc.text):
+        partial = ms.feed(piece)
+        if partial is None:
+            continue
+        where = f"after {fed} bytes of {doc.text!r}"
+        now = snap(partial)
+        if kept and not same(kept[-1][2], now):
+            assert partial is not kept[-1][1], f"a changed partial is the same object as the one before {where}"
+        kept.append((where, partial, now))
+        for path, span in doc.spans.items():
+            value = at_path(partial, path)
+            if not (span.done(fed) and path in validated_alone):
+                continue
+            if isinstance(value, BaseModel) or _is_dataclass_instance(value):
+                assert finished.setdefault(path, value) is value, f"finished {path} copied {where}"
+    final = ms.finish()
+    for where, partial, then in kept:
+        assert same(snap(partial), then), f"the partial handed out {where} changed later"
+    for path, value in finished.items():
+        assert at_path(final, path) is value, f"the final value does not share the finished {path}"
+
+
 # --- 3: finish() is pydantic's own answer -----------------------------------------------------------------------------
 
 

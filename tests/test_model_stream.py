@@ -462,11 +462,55 @@ def test_a_finished_part_is_the_same_instance_in_every_later_partial(
         assert walk(final, path) is finished[path], path
 
 
-def test_feed_returns_the_same_partial_object_until_the_root_finishes() -> None:
+def test_partials_kept_are_snapshots_that_share_their_finished_parts() -> None:
     stream = ModelStream(Order)
     first = stream.feed('{"id": 1, "items": [')
-    assert stream.feed('{"id": 1, "name": "a"}') is first
-    assert stream.feed(', {"id": 2') is first
+    assert stream.partial is first  # read again, unchanged: the same object
+    second = stream.feed('{"id": 1, "name": "a"}')
+    third = stream.feed(', {"id": 2, "name": "b')
+    assert first == Order.model_construct(id=1, items=[], note="")
+    assert second.items == [Item(id=1, name="a")]
+    assert [type(item) for item in third.items] == [Item, Item]
+    assert third.items[1].__dict__ == {"id": 2, "name": "b"}
+    assert len({id(first), id(second), id(third)}) == 3
+    assert len({id(first.items), id(second.items), id(third.items)}) == 3
+    assert third.items[0] is second.items[0]  # finished and validated: shared, not copied
+    final = stream.feed('"}]}')
+    assert final.items[0] is second.items[0]
+    assert third.items[1].__dict__ == {"id": 2, "name": "b"}  # the open item as it was when handed out
+
+
+def test_a_partial_nobody_keeps_is_built_on_in_place() -> None:
+    """The common loop drops each partial at once: then nothing is copied (the very same objects go on)."""
+    stream = ModelStream(Order)
+    root = id(stream.feed('{"id": 1, "items": [{"id": 1, "name": "a'))
+    items = id(stream.partial.items)
+    item = id(stream.partial.items[0])
+    for piece in ["b", "c", '"}, {"id": 2', ', "name": "', "x"]:
+        stream.feed(piece)
+        assert (id(stream.partial), id(stream.partial.items)) == (root, items)
+    assert id(stream.partial.items[0]) != item  # finished: replaced by its validated instance
+    assert stream.partial.items[1].name == "x"
+
+
+def test_partials_with_untyped_parts_are_snapshots_too() -> None:
+    """``Any`` and ``dict`` fields show the parser's own value while they grow: kept partials hold copies."""
+
+    class Doc(BaseModel):
+        meta: dict  # type: ignore[type-arg]
+        data: Any
+        tags: list[str]
+
+    text = '{"meta": {"a": [1, {"b": "xy"}], "c": 2}, "data": [{"k": [true, "zz"]}, 3], "tags": ["p", "q"]}'
+    stream = ModelStream(Doc)
+    kept = []
+    for end in range(1, len(text) + 1):
+        partial = stream.feed(text[end - 1 : end])
+        kept.append((partial, copy.deepcopy(partial)))
+    stream.finish()
+    for partial, then in kept:
+        assert partial == then
+    assert kept[-1][0] == Doc.model_validate_json(text)
 
 
 def test_validators_run_once_per_finished_part_never_on_unfinished_data() -> None:
@@ -1150,6 +1194,28 @@ def test_stream_yields_only_when_the_partial_changed() -> None:
         {"name": "Ada", "age": None, "active": True, "score": None},
         {"name": "Ada", "age": 36, "active": True, "score": None},
     ]
+
+
+def test_stream_partials_kept_in_a_list_are_each_what_was_yielded() -> None:
+    """``list(stream(...))`` keeps every partial: each a distinct snapshot, sync and async alike."""
+    text = '{"name": "Ada Lovelace", "age": 36, "score": 1.5}'
+    chunks = [text[i : i + 3] for i in range(0, len(text), 3)]
+    seen: list[dict[str, Any]] = []
+    for partial in midstream.stream(User, chunks):
+        seen.append(dict(partial.__dict__))
+    kept = list(midstream.stream(User, chunks))
+
+    async def source() -> AsyncIterator[str]:
+        for chunk in chunks:
+            yield chunk
+
+    async def collect() -> list[User]:
+        return [partial async for partial in midstream.stream(User, source())]
+
+    for partials in (kept, asyncio.run(collect())):
+        assert len({id(partial) for partial in partials}) == len(partials) > 5
+        assert [dict(partial.__dict__) for partial in partials] == seen
+        assert partials[-1] == User(name="Ada Lovelace", age=36, score=1.5)
 
 
 def test_stream_last_yield_is_the_validated_final() -> None:

@@ -1,13 +1,22 @@
 """The partial builder: turns the native parser's events into typed partial values, validating each part once.
 
 It keeps a stack of frames for the open containers it follows (see ``_frames``). Work per event is constant apart
-from validation, which happens once per finished model (from its children's already-validated values) and once per
-finished scalar that needs a check (a Literal, an Enum, a constrained number). So the cost of a chunk depends on the
-events in it, not on how much came before it or how big the schema is.
+from validation, which happens once per finished part (a model from its children's already-validated values,
+handed over as ``_reuse.Validated`` so that nothing is validated twice) and once per finished scalar that needs a
+check (a Literal, an Enum, a constrained number). So the cost of a chunk depends on the events in it, not on how
+much came before it or how big the schema is.
+
+Partials handed out are snapshots. The builder changes its partial in place, and only the open containers (the
+frames on its stack) ever change; finished parts never do. After a partial was handed out (``hand_out``), the
+first change walks the open path from the root and copies (shallowly) each open container that someone besides
+the builder still holds, by its reference count, re-linking the copy into its parent: a caller that keeps every
+partial gets a new object each time with the finished parts shared, a caller that drops each one costs a few
+reference counts per chunk and no copy.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -48,6 +57,23 @@ _CONTAINERS = ("object", "array")
 _KNOWN_ERROR_TYPES = frozenset(pydantic_core.core_schema.ErrorType.__args__)  # type: ignore[attr-defined]
 
 
+class _Held:
+    __slots__ = ("display",)
+
+    def __init__(self, display: Any) -> None:
+        self.display = display
+
+
+def _call_overhead() -> int:
+    """What ``sys.getrefcount(frame.display)`` counts beyond the real holders (its own argument, on CPython)."""
+    probe = _Held([])
+    return sys.getrefcount(probe.display) - 1
+
+
+#: The reference count of an open container that only the builder holds: its frame, its parent's partial.
+_ONLY_OURS = 2 + _call_overhead()
+
+
 class PartialBuilder:
     """Builds the partial value of one document from parse events."""
 
@@ -57,23 +83,28 @@ class PartialBuilder:
         *,
         title: Callable[[], str],
         fail_fast: bool,
-        live: Callable[[Path], Any],
+        snapshot: Callable[[Path], Any] | None,
         root_check: Callable[[Any], Any] | None = None,
         sink: Callable[[Any], None] | None = None,
         sink_depth: int = -1,
+        sink_check: Callable[[Any], Any] | None = None,
     ) -> None:
         self.root = RootFrame(shape)
         self.stack: list[Frame] = [self.root]
         self.title = title  # worked out only when an error is raised
         self.fail_fast = fail_fast
-        self.live = live  # the parser's live value at a path, for parts shown as parsed
+        # A copy of the parser's live value at a path, for the parts shown as parsed (None: nothing is shown).
+        self.snapshot = snapshot
         self.root_check = root_check
         self.sink = sink
         self.sink_depth = sink_depth
+        # Validates an item for the sink at its place (its own validators, which the item itself leaves out).
+        self.sink_check = sink_check
         self.sink_opened = False
         self.errors: ErrorList = []
         self.changed = False
-        self.live_open = 0  # open containers shown as the parser's own live value (their open string needs a read)
+        self.shared = False  # whether the partial was handed out since it last changed
+        self.broken: BaseException | None = None  # an exception that left the builder mid-way: raised again
         self.complete = False
         # The scalar being parsed: its parent frame, its step there and its shape; and a growing string's text.
         self.leaf: tuple[Frame, Path, Shape] | None = None
@@ -82,18 +113,41 @@ class PartialBuilder:
 
     @property
     def partial(self) -> Any:
+        """The partial as it is now (for the builder's own use: callers take ``hand_out()``)."""
+        return self.root.display
+
+    def hand_out(self) -> Any:
+        """The partial, for a caller to keep: the builder copies what it changes later instead of changing it."""
+        top = self.stack[-1]
+        if isinstance(top, RawFrame) and top.stale and top.snapshot is not None and top.linked:
+            self._writable()
+            top.display = top.snapshot()
+            top.stale = False
+            self.stack[-2].show(top.step, top.display)
+        self.shared = True
         return self.root.display
 
     # ------------------------------------------------------------------------------------------------------------
     # events
 
     def apply(self, events: Iterable[Event]) -> None:
+        """Follow the events; an exception from inside (a validator's, a bug's) leaves the builder out of step with
+        the parser, so it is raised again by every later call, and the partial keeps what it showed."""
+        if self.broken is not None:
+            raise self.broken
+        try:
+            self._apply(events)
+        except BaseException as error:
+            self.broken = error
+            raise
+
+    def _apply(self, events: Iterable[Event]) -> None:
         for kind, path, value in events:
             top = self.stack[-1]
             if isinstance(top, OpaqueFrame):
                 below = len(path) - top.depth
-                if top.display is not None and _shows_in_live_value(kind, value):
-                    self.changed = True  # shown as the parser's live value: what happens inside shows
+                if isinstance(top, RawFrame) and top.linked and _shows_in_live_value(kind, value):
+                    top.stale = self.changed = True  # shown as parsed: what happens inside shows
                 if below > 1 or (below == 1 and kind == "delta"):
                     continue
                 if below == 1:
@@ -121,23 +175,20 @@ class PartialBuilder:
             shape = _UNKNOWN_KEY
         shape = shape.resolve(kind)
         if kind in _CONTAINERS:
-            frame = self._open(shape, len(path), path)
+            frame = self._open(shape, len(path), path, kind)
             frame.deferred = top.quiet
-            if isinstance(frame, RawFrame) and frame.display is not None:
-                self.live_open += 1
+            frame.step = step
             self.stack.append(frame)
             if frame.display is not None:
-                top.show(step, frame.display)
-                self.changed = True
+                frame.linked = self._show(top, step, frame.display)
             return
         self.leaf = (top, path, shape)
         self.text_shown = kind == "string" and shape.grows
         if self.text_shown:
             self.text = ""
-            top.show(step, "")
-            self.changed = True
+            self._show(top, step, "")
 
-    def _open(self, shape: Shape, depth: int, path: Path) -> Frame:
+    def _open(self, shape: Shape, depth: int, path: Path, kind: str) -> Frame:
         if isinstance(shape, RecordShape):
             return RecordFrame(depth, shape)
         if isinstance(shape, ListShape):
@@ -150,7 +201,13 @@ class PartialBuilder:
         if isinstance(shape, PendingUnionShape):
             return PendingUnionFrame(depth, shape)
         if isinstance(shape, RawShape):
-            return RawFrame(depth, shape, self.live(path) if shape.live else None)
+            snapshot = self.snapshot
+            if not shape.live or snapshot is None:
+                return RawFrame(depth, shape, None)
+            frame = RawFrame(depth, shape, lambda: snapshot(path))
+            frame.display = {} if kind == "object" else []  # what the parser holds there is taken when read
+            frame.stale = True
+            return frame
         if isinstance(shape, PathShape):
             return PathFrame(depth, shape)
         return OpaqueFrame(depth, shape)
@@ -168,22 +225,21 @@ class PartialBuilder:
             error = {"type": "string_too_long", "loc": (), "input": self.text, "ctx": {"max_length": limit}}
             self._fail(parent, path, [error])
             return
-        parent.show(path[-1] if path else None, self.text)
-        self.changed = True
+        self._show(parent, path[-1] if path else None, self.text)
 
     def _end(self, top: Frame, path: Path, value: Any) -> None:
         if len(path) == top.depth:
             self.stack.pop()
-            if isinstance(top, RawFrame) and top.display is not None:
-                self.live_open -= 1
             parent = self.stack[-1]
             try:
-                display = top.finish(value)
+                display, given = top.finish(value)
             except PartFailed as failed:
                 self._fail(parent, path, failed.errors)
                 return
-            # A container shown as the parser's live value finishes as that same object: nothing new to show.
-            self._done(parent, path, display, shown=display is top.display)
+            # A container finishes as the object it was shown as, or (shown as parsed) as the copy shown last,
+            # if nothing happened since: nothing new to show.
+            shown = display is top.display or (isinstance(top, RawFrame) and top.linked and not top.stale)
+            self._done(parent, path, display, given, shown=shown)
             return
         leaf = self.leaf
         self.leaf = None
@@ -195,26 +251,58 @@ class PartialBuilder:
         except pydantic.ValidationError as error:
             self._fail(parent, path, errors_of(error))
             return
-        self._done(parent, path, display, shown=self.text_shown and display == self.text)
+        given = shape.checked_input(display, value)
+        self._done(parent, path, display, given, shown=self.text_shown and display == self.text)
 
-    def _done(self, parent: Frame, path: Path, value: Any, *, shown: bool = False) -> None:
-        """The part at ``path`` finished valid as ``value`` (``shown``: the partial already showed it so)."""
+    def _done(self, parent: Frame, path: Path, value: Any, given: Any, *, shown: bool = False) -> None:
+        """The part at ``path`` finished valid as ``value`` (``shown``: the partial already showed it so); ``given``
+        is what the part holding it is validated from."""
         if parent is self.root:
             if self.root_check is not None:
                 try:
-                    value = self.root_check(value)
+                    value = given = self.root_check(given)
                 except pydantic.ValidationError as error:
                     self._fail(parent, path, errors_of(error))
                     return
             self.complete = True
-        parent.done(path[-1] if path else None, value)
+        elif self.sink_check is not None and isinstance(parent, ListFrame) and parent.sink is not None:
+            try:
+                value = given = self.sink_check(given)
+            except pydantic.ValidationError as error:
+                self._fail(parent, path, errors_of(error))
+                return
+        self._writable()
+        parent.done(path[-1] if path else None, value, given)
         if not shown:
             self.changed = True
+
+    # ------------------------------------------------------------------------------------------------------------
+    # changing the partial: copy first what a caller still holds
+
+    def _show(self, frame: Frame, step: Step, value: Any) -> bool:
+        self._writable()
+        held = frame.show(step, value)
+        if held:
+            self.changed = True
+        return held
+
+    def _writable(self) -> None:
+        """Before the first change after a hand-out: copy each open container a caller still holds, top down."""
+        if not self.shared:
+            return
+        self.shared = False
+        stack = self.stack
+        for index in range(1, len(stack)):
+            frame = stack[index]
+            if frame.linked and not isinstance(frame, RawFrame) and sys.getrefcount(frame.display) > _ONLY_OURS:
+                frame.display = frame.copy_display()
+                stack[index - 1].show(frame.step, frame.display)
 
     # ------------------------------------------------------------------------------------------------------------
     # failures
 
     def _fail(self, parent: Frame, path: Path, errors: ErrorList) -> None:
+        self._writable()
         parent.drop(path[-1] if path else None)
         self.changed = True
         if not errors or parent.quiet:  # reported when the part died, or to be reported by an enclosing part
@@ -244,21 +332,22 @@ class PartialBuilder:
     def _replace(self, old: OpaqueFrame, new: Frame, path: Path) -> None:
         """A pending union became ``new``: replay the children it saw, then show it."""
         new.deferred = old.deferred
+        new.step = old.step
         self.stack[-1] = new
         seen: dict[str, Any] = getattr(old, "seen", {})
         for key, raw in seen.items():
             shape = new.child_shape(key)
             if shape is None:
-                new.done(key, raw)
+                new.done(key, raw, raw)
                 continue
+            shape = shape.resolve(json_kind(raw))
             try:
-                display = shape.resolve(json_kind(raw)).check(raw)
+                display = shape.check(raw)
             except pydantic.ValidationError as error:
                 self._fail(new, (*path, key), errors_of(error))
                 continue
-            new.done(key, display)
-        self.stack[-2].show(path[-1] if path else None, new.display)
-        self.changed = True
+            new.done(key, display, shape.checked_input(display, raw))
+        new.linked = self._show(self.stack[-2], new.step, new.display)
 
 
 def _shows_in_live_value(kind: str, value: Any) -> bool:
@@ -324,8 +413,8 @@ class PathFrame(Frame):
             self.index += 1
         return self.shape.child if step == self.shape.step else _SKIPPED
 
-    def show(self, step: Step, value: Any) -> None:
-        pass
+    def show(self, step: Step, value: Any) -> bool:
+        return False
 
     def drop(self, step: Step) -> None:
         pass

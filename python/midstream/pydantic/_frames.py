@@ -1,9 +1,13 @@
 """Frames: one per open container the partial builder follows, each holding that container's partial value.
 
 A frame is told about its children as they begin (``child_shape``), change (``show``), finish valid (``done``) or
-finish invalid (``drop``); when the container itself finishes, ``finish`` returns its validated value or raises
-``PartFailed``. *Opaque* frames stand for containers whose children are not followed one by one (``Any``, a
-container where a scalar was declared, an invalid part, an undecided union): they see only their direct children.
+finish invalid (``drop``); when the container itself finishes, ``finish`` returns what it shows and what the part
+that holds it is validated from, or raises ``PartFailed``. *Opaque* frames stand for containers whose children are
+not followed one by one (``Any``, a container where a scalar was declared, an invalid part, an undecided union):
+they see only their direct children.
+
+Each frame knows where it sits in its parent (``step``) and whether the parent's partial holds its own
+(``linked``), so that the builder can copy a partial a caller still holds before changing it (see ``_builder``).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any
 
 import pydantic
 
+from midstream.pydantic._reuse import UnionValidated, Validated
 from midstream.pydantic._shapes import (
     DictShape,
     FieldSpec,
@@ -55,6 +60,8 @@ class Frame:
         self.depth = depth  # length of the container's path
         self.display = display  # the partial value shown for it
         self.deferred = False
+        self.step: Step = None  # its key or index in the parent
+        self.linked = False  # whether the parent's partial holds `display`
 
     @property
     def quiet(self) -> bool:
@@ -65,20 +72,26 @@ class Frame:
         """The shape of the child that begins at ``step`` (None: not part of the type; keep it raw)."""
         raise NotImplementedError
 
-    def show(self, step: Step, value: Any) -> None:
-        """The open child at ``step`` now displays as ``value``."""
+    def show(self, step: Step, value: Any) -> bool:
+        """The open child at ``step`` now displays as ``value``; whether this frame's partial holds it."""
         raise NotImplementedError
 
-    def done(self, step: Step, value: Any) -> None:
-        """The child at ``step`` finished and is valid: ``value`` is its checked value."""
+    def done(self, step: Step, value: Any, given: Any) -> None:
+        """The child at ``step`` finished valid: it shows as ``value``; ``given`` is what this container is
+        validated from (``value``, or ``value`` marked as validated already)."""
         self.show(step, value)
 
     def drop(self, step: Step) -> None:
         """The child at ``step`` is invalid: leave it out of the partial."""
         raise NotImplementedError
 
-    def finish(self, raw: Any) -> Any:
-        """The container finished (``raw`` is its JSON value): return its validated value or raise PartFailed."""
+    def finish(self, raw: Any) -> tuple[Any, Any]:
+        """The container finished (``raw`` is its JSON value): what it shows, and what the part holding it is
+        validated from; raises PartFailed if it is invalid."""
+        return self.display, self.display
+
+    def copy_display(self) -> Any:
+        """A shallow copy of the partial, to go on building while a caller keeps the one handed out."""
         return self.display
 
 
@@ -92,8 +105,9 @@ class RootFrame(Frame):
     def child_shape(self, step: Step) -> Shape:
         return self.shape
 
-    def show(self, step: Step, value: Any) -> None:
+    def show(self, step: Step, value: Any) -> bool:
         self.display = value
+        return True
 
     def drop(self, step: Step) -> None:
         pass  # an invalid root keeps its last partial; finish() reports it
@@ -109,8 +123,8 @@ class RecordFrame(Frame):
         self.inputs: dict[str, Any] = {}  # what the record is validated from, by JSON key
         self.invalid: set[str] = set()  # keys and names of children that failed (their errors are reported)
         self.spec: FieldSpec | None = None  # the field of the open child
-        # A variant picked from a union is validated by the union itself, so that pydantic's rules pick the final
-        # variant and locate the errors (`pet.cat.name`).
+        # A variant picked from a union is validated by the union of its place, so that pydantic's rules pick the
+        # final variant and locate the errors (`pet.cat.name`).
         self.union = union
         self.validates_raw = union is not None or shape.validates_raw
 
@@ -118,13 +132,15 @@ class RecordFrame(Frame):
         self.spec = spec = self.fields.get(step)  # type: ignore[arg-type]
         return spec.shape if spec is not None else None
 
-    def show(self, step: Step, value: Any) -> None:
+    def show(self, step: Step, value: Any) -> bool:
         spec = self.spec
-        if spec is not None and not spec.hidden:
-            self.shape.set_field(self.display, spec, value)
+        if spec is None or spec.hidden:
+            return False
+        self.shape.set_field(self.display, spec, value)
+        return True
 
-    def done(self, step: Step, value: Any) -> None:
-        self.inputs[step] = value  # type: ignore[index]
+    def done(self, step: Step, value: Any, given: Any) -> None:
+        self.inputs[step] = given  # type: ignore[index]
         self.invalid.discard(step)
         self.show(step, value)
 
@@ -135,21 +151,25 @@ class RecordFrame(Frame):
             self.invalid.update((self.spec.key, self.spec.name))
             self.shape.unset_field(self.display, self.spec)
 
-    def finish(self, raw: Any) -> Any:
+    def finish(self, raw: Any) -> tuple[Any, Any]:
         if self.deferred:
-            return self.display
+            return self.display, self.display
         try:
             if self.union is not None:
-                return self.union.check(raw)
-            if self.shape.validates_raw:
-                return self.shape.check(raw)
-            return self.shape.validate(self.inputs)
+                value = self.union.check(raw)
+                return value, UnionValidated(value)
+            shape = self.shape
+            value = shape.check(raw) if shape.validates_raw else shape.validate(self.inputs)
+            return value, Validated(value, shape.cls)
         except pydantic.ValidationError as error:
             errors = errors_of(error)
         if self.validates_raw:  # the raw value's errors are all of them, children's included
             raise PartFailed(errors)
         # Children that failed were reported already; drop the "missing" errors their absence caused.
         raise PartFailed([e for e in errors if not (e["loc"] and e["loc"][0] in self.invalid)])
+
+    def copy_display(self) -> Any:
+        return self.shape.copy_partial(self.display)
 
 
 class ListFrame(Frame):
@@ -159,6 +179,7 @@ class ListFrame(Frame):
         super().__init__(depth, [])
         self.shape = shape
         self.item = shape.item
+        self.inputs: list[Any] = []  # the finished items, as the part holding the list is validated from them
         self.count = 0  # items begun, in the document
         self.shown = False  # whether the open item is in the partial list yet
         self.sink = sink
@@ -173,29 +194,36 @@ class ListFrame(Frame):
         limit = self.shape.max_length
         return limit is not None and self.count > limit
 
-    def show(self, step: Step, value: Any) -> None:
-        if self.sink is not None:
-            return
+    def show(self, step: Step, value: Any) -> bool:
+        if self.sink is not None or self.item.hidden:
+            return False
         if self.shown:
             self.display[-1] = value
         else:
             self.display.append(value)
             self.shown = True
+        return True
 
-    def done(self, step: Step, value: Any) -> None:
+    def done(self, step: Step, value: Any, given: Any) -> None:
         if self.sink is not None:
             self.sink(value)
-        else:
-            self.show(step, value)
+            return
+        self.inputs.append(given)
+        self.show(step, value)
 
     def drop(self, step: Step) -> None:
         if self.shown:
             self.display.pop()
             self.shown = False
 
-    def finish(self, raw: Any) -> Any:
+    def finish(self, raw: Any) -> tuple[Any, Any]:
         container = self.shape.container
-        return self.display if container is None else container(self.display)
+        if container is None:
+            return self.display, self.inputs
+        return container(self.display), container(self.inputs)
+
+    def copy_display(self) -> Any:
+        return list(self.display)
 
 
 class DictFrame(Frame):
@@ -204,15 +232,30 @@ class DictFrame(Frame):
     def __init__(self, depth: int, shape: DictShape) -> None:
         super().__init__(depth, {})
         self.value = shape.value
+        self.inputs: dict[Any, Any] = {}
 
     def child_shape(self, step: Step) -> Shape:
         return self.value
 
-    def show(self, step: Step, value: Any) -> None:
+    def show(self, step: Step, value: Any) -> bool:
+        if self.value.hidden:
+            return False
         self.display[step] = value
+        return True
+
+    def done(self, step: Step, value: Any, given: Any) -> None:
+        self.inputs[step] = given
+        self.show(step, value)
 
     def drop(self, step: Step) -> None:
         self.display.pop(step, None)
+        self.inputs.pop(step, None)
+
+    def finish(self, raw: Any) -> tuple[Any, Any]:
+        return self.display, self.inputs
+
+    def copy_display(self) -> Any:
+        return dict(self.display)
 
 
 class OpaqueFrame(Frame):
@@ -226,25 +269,32 @@ class OpaqueFrame(Frame):
         """A direct child began (kind ``begin``) or ended; return a frame to take this one's place, if any."""
         return None
 
-    def finish(self, raw: Any) -> Any:
+    def finish(self, raw: Any) -> tuple[Any, Any]:
         try:
-            return self.shape.check(raw)
+            value = self.shape.check(raw)
         except pydantic.ValidationError as error:
             raise PartFailed(errors_of(error)) from None
+        return value, self.shape.checked_input(value, raw)
 
 
 class RawFrame(OpaqueFrame):
-    """A container of type ``Any`` or ``dict``: shown as the parser's own partial value while it grows."""
+    """A container of type ``Any`` or ``dict``: shown as the parser's own partial value while it grows.
 
-    def __init__(self, depth: int, shape: RawShape, live: Any) -> None:
+    The parser changes that value in place, so what the partial holds is a snapshot of it (``snapshot``), taken
+    again when the partial is read after a change (``stale``)."""
+
+    def __init__(self, depth: int, shape: RawShape, snapshot: Callable[[], Any] | None) -> None:
         super().__init__(depth, shape)
-        self.display = live
+        self.snapshot = snapshot
+        self.stale = False
+        if snapshot is not None:
+            self.display = snapshot()
 
 
 class DeadFrame(OpaqueFrame):
     """A container already known to be invalid: its remaining children are ignored."""
 
-    def finish(self, raw: Any) -> Any:
+    def finish(self, raw: Any) -> tuple[Any, Any]:
         raise PartFailed([])
 
 
@@ -252,7 +302,7 @@ class PendingUnionFrame(OpaqueFrame):
     """An object that may be one of several records; becomes a RecordFrame once one variant is certain."""
 
     def __init__(self, depth: int, shape: PendingUnionShape) -> None:
-        super().__init__(depth, shape.union)
+        super().__init__(depth, shape.outer)
         self.pending = shape
         self.candidates = shape.records
         self.seen: dict[str, Any] = {}  # finished children, to replay into the variant's frame
@@ -264,7 +314,7 @@ class PendingUnionFrame(OpaqueFrame):
             if narrowed:
                 self.candidates = narrowed
             if len(self.candidates) == 1 and pending.union.discriminator is None:
-                return RecordFrame(self.depth, self.candidates[0], union=pending.union)
+                return RecordFrame(self.depth, self.candidates[0], union=pending.outer)
             return None
         self.seen[step] = value  # type: ignore[index]
         if step in pending.tag_keys:
@@ -273,5 +323,5 @@ class PendingUnionFrame(OpaqueFrame):
             except TypeError:  # an unhashable tag (a list, say): no variant
                 record = None
             if record is not None:
-                return RecordFrame(self.depth, record, union=pending.union)
+                return RecordFrame(self.depth, record, union=pending.outer)
         return None

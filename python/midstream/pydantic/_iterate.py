@@ -9,6 +9,7 @@ from typing import Any, Generic, TypeVar, overload
 from midstream._native import DEFAULT_MAX_DEPTH, Parser
 from midstream.pydantic._builder import PartialBuilder, Path, PathShape
 from midstream.pydantic._model_stream import ModelStream, type_title
+from midstream.pydantic._reuse import reusing_validator
 from midstream.pydantic._shapes import compile_shape
 
 T = TypeVar("T")
@@ -27,7 +28,7 @@ class PartialStream(Generic[T]):
         >>> [p.model_dump() for p in stream(Point, ['{"x": 1', ', "y"', ': 2}'])]
         [{'x': None, 'y': None}, {'x': 1, 'y': None}, {'x': 1, 'y': 2}]
 
-    The partial is one object updated in place (see ``ModelStream``); copy it to keep a particular state.
+    Each partial is a snapshot that later chunks do not change (see ``ModelStream``), so they can be kept.
     """
 
     def __init__(self, model: ModelStream[T], source: Iterable[Chunk]) -> None:
@@ -99,18 +100,37 @@ def stream(
     provider: str | None = None,
     fenced: bool = False,
     fail_fast: bool = False,
+    max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> AsyncPartialStream[T]: ...
 @overload
 def stream(
-    tp: type[T], source: Iterable[Any], *, provider: str | None = None, fenced: bool = False, fail_fast: bool = False
+    tp: type[T],
+    source: Iterable[Any],
+    *,
+    provider: str | None = None,
+    fenced: bool = False,
+    fail_fast: bool = False,
+    max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> PartialStream[T]: ...
 @overload
 def stream(
-    tp: Any, source: AsyncIterable[Any], *, provider: str | None = None, fenced: bool = False, fail_fast: bool = False
+    tp: Any,
+    source: AsyncIterable[Any],
+    *,
+    provider: str | None = None,
+    fenced: bool = False,
+    fail_fast: bool = False,
+    max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> AsyncPartialStream[Any]: ...
 @overload
 def stream(
-    tp: Any, source: Iterable[Any], *, provider: str | None = None, fenced: bool = False, fail_fast: bool = False
+    tp: Any,
+    source: Iterable[Any],
+    *,
+    provider: str | None = None,
+    fenced: bool = False,
+    fail_fast: bool = False,
+    max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> PartialStream[Any]: ...
 def stream(
     tp: Any,
@@ -119,6 +139,7 @@ def stream(
     provider: str | None = None,
     fenced: bool = False,
     fail_fast: bool = False,
+    max_depth: int = DEFAULT_MAX_DEPTH,
 ) -> PartialStream[Any] | AsyncPartialStream[Any]:
     """Partials of ``tp`` from a source: a ``PartialStream``, or for an async source an ``AsyncPartialStream``.
 
@@ -126,11 +147,11 @@ def stream(
     object (openai, anthropic, google-genai), or raw SSE bytes with ``provider="openai" | "openai-responses" |
     "anthropic" | "gemini"``. A provider stream is followed to its answer: the content, or the arguments of its one
     tool call. ``fenced=True`` finds the JSON inside a Markdown code fence or after prose, as it arrives. See
-    ``ModelStream`` for what the partials hold.
+    ``ModelStream`` for what the partials hold (and ``fail_fast``, ``max_depth``).
     """
     from midstream.providers.follow import afollowed_text, followed_text  # the layer above this one
 
-    model: ModelStream[Any] = ModelStream(tp, fail_fast=fail_fast)
+    model: ModelStream[Any] = ModelStream(tp, fail_fast=fail_fast, max_depth=max_depth)
     if isinstance(source, AsyncIterable):
         return AsyncPartialStream(model, afollowed_text(source, provider, fenced=fenced))
     return PartialStream(model, followed_text(source, provider, fenced=fenced))
@@ -151,9 +172,10 @@ class _ItemReader(Generic[T]):
             PathShape.to(path, compile_shape(list[item_type])),
             title=lambda: type_title(item_type),
             fail_fast=fail_fast,
-            live=self._live,
+            snapshot=None,  # no partial is handed out: parts shown as parsed need no copies
             sink=self.items.append,
             sink_depth=len(path),
+            sink_check=reusing_validator(item_type).validate_python,
         )
 
     def feed(self, chunk: Chunk) -> None:
@@ -172,19 +194,6 @@ class _ItemReader(Generic[T]):
             builder.errors.append({"type": "missing", "loc": self.path, "input": self.parser.value})
         if builder.errors:
             raise builder.validation_error()
-
-    def _live(self, path: Path) -> Any:
-        value = self.parser.value
-        for depth, step in enumerate(path):
-            if depth == len(self.path) and isinstance(value, list):
-                # The streamed array holds only its open item: the document index is not a list index there. An
-                # item that began and finished within one feed is already forgotten: nothing live to show.
-                if not value:
-                    return None
-                value = value[-1]
-            else:
-                value = value[step]
-        return value
 
 
 @overload

@@ -39,8 +39,9 @@ class ModelStream(Generic[T]):
         >>> stream.finish()
         User(name='Ada Lovelace', age=36)
 
-    The partial is updated in place: ``feed`` returns the same object each time until a part finishes and is
-    replaced by its validated instance. Keep a copy (``model_copy``) if you need to compare partials over time.
+    Every partial handed out (by ``feed`` or ``partial``) is a snapshot: later chunks never change it, and
+    consecutive partials share their finished, validated parts. Keeping them costs a shallow copy of the open
+    containers per changed partial; dropping them costs nothing.
 
     An invalid finished part is left out of the partial and reported by ``finish()`` (a ``pydantic.ValidationError``
     with the part's full location); with ``fail_fast=True`` the ``feed`` that finishes it raises at once.
@@ -80,10 +81,10 @@ class ModelStream(Generic[T]):
             self._shape,
             title=lambda: type_title(tp),
             fail_fast=fail_fast,
-            live=self._live,
+            snapshot=self._snapshot,
             root_check=_root_check(tp, self._shape),
         )
-        self._error: pydantic.ValidationError | None = None
+        self._error: BaseException | None = None
         self._finished = False
         # Held by feed and finish: a call that overlaps another (another thread, or a callback re-entering
         # during a feed) is refused, as the Parser refuses it, instead of interleaving two updates of the partial.
@@ -103,7 +104,7 @@ class ModelStream(Generic[T]):
                 self._parser.feed(chunk)
             finally:  # whatever parsed before a syntax error still reaches the partial
                 self._apply()
-            return self.partial
+            return self._builder.hand_out()  # type: ignore[no-any-return]
         finally:
             self._busy.release()
 
@@ -128,7 +129,7 @@ class ModelStream(Generic[T]):
             if builder.errors:
                 self._error = builder.validation_error()
                 raise self._error
-            return builder.partial  # type: ignore[no-any-return]
+            return builder.hand_out()  # type: ignore[no-any-return]
         finally:
             self._busy.release()
 
@@ -137,19 +138,21 @@ class ModelStream(Generic[T]):
         if events:
             try:
                 self._builder.apply(events)
-            except pydantic.ValidationError as error:  # fail_fast: sticky, like the parser's own errors
+            except BaseException as error:
+                # Sticky, like the parser's own errors: a validation error with fail_fast, or anything raised from
+                # inside (a validator's own exception) that left the partial mid-way; what it showed stays.
                 self._error = error
                 raise
-        if self._builder.live_open:
-            self._parser.value  # noqa: B018 - reading it stores the open string into the live containers shown
 
     # -------------------------------------------------------------------------------------------------------------
     # state
 
     @property
     def partial(self) -> T | None:
-        """The partial value: an instance of the type (updated in place), or ``None`` before the root begins."""
-        return self._builder.partial  # type: ignore[no-any-return]
+        """The partial value: an instance of the type, or ``None`` before the root begins.
+
+        A snapshot: later chunks do not change it. Reading it again before the next change gives the same object."""
+        return self._builder.hand_out()  # type: ignore[no-any-return]
 
     @property
     def complete(self) -> bool:
@@ -189,11 +192,13 @@ class ModelStream(Generic[T]):
     def clear_changed(self) -> None:
         self._builder.changed = False
 
-    def _live(self, path: Path) -> Any:
-        value = self._parser.value
+    def _snapshot(self, path: Path) -> Any:
+        """A copy of the parser's value at ``path`` that later feeds leave alone: the containers still open below
+        it (along the parser's path) are copied, finished values shared."""
+        value = self._parser.value  # reading it also stores the open string into its container
         for step in path:
             value = value[step]
-        return value
+        return copy_open_path(value, self._parser.path[len(path) :])
 
 
 _MAX_SPELLINGS = 16
@@ -225,6 +230,23 @@ def json_paths(shape: Shape, path: PathLike) -> list[tuple[str | int, ...]]:
     return paths
 
 
+def copy_open_path(value: Any, below: typing.Sequence[str | int]) -> Any:
+    """``value`` with the containers along ``below`` (the path still being written) copied, shallowly."""
+    if not isinstance(value, list | dict):
+        return value
+    top = node = value.copy()
+    for step in below:
+        try:
+            child = node[step]  # type: ignore[index]
+        except (KeyError, IndexError):  # a key whose value has not begun
+            break
+        if not isinstance(child, list | dict):
+            break
+        node[step] = child = child.copy()  # type: ignore[index]
+        node = child
+    return top
+
+
 def type_title(tp: Any) -> str:
     """The title pydantic gives a ValidationError for this type (``Item``, ``list[Item]``, ``nullable[int]``)."""
     validator = getattr(tp, "__pydantic_validator__", None)
@@ -232,7 +254,7 @@ def type_title(tp: Any) -> str:
     if isinstance(title, str):
         return title
     try:
-        return str(reusing_validator(tp, root_record=False).title)
+        return str(pydantic.TypeAdapter(tp).validator.title)
     except Exception:  # a title is not worth failing over
         return getattr(tp, "__name__", None) or repr(tp)
 
@@ -243,6 +265,6 @@ def _root_check(tp: Any, shape: Shape) -> Any:
     Building the validator here also rejects a type pydantic cannot validate before any input arrives."""
     if isinstance(shape, RecordShape) and shape.cls is tp:
         if not isinstance(shape, ModelShape):  # a model's schema was checked when its class was made
-            reusing_validator(tp, root_record=True)
+            reusing_validator(tp)
         return None
-    return reusing_validator(tp, root_record=False).validate_python
+    return reusing_validator(tp).validate_python

@@ -27,7 +27,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import SchemaValidator
 
 from midstream.pydantic._cache import TypeCache
-from midstream.pydantic._reuse import reusing_validator
+from midstream.pydantic._reuse import UnionValidated, Validated, reusing_validator
 
 # JSON kinds, as in the `begin` events of the native parser.
 OBJECT, ARRAY, STRING = "object", "array", "string"
@@ -50,6 +50,9 @@ class Shape:
     #: whether a string here is shown while it grows, and the length past which it is invalid
     grows = False
     max_length: int | None = None
+    #: whether the value here stays out of the partial until the enclosing part validates it (its own
+    #: ``before``/``wrap``/``plain`` validator must see the raw value)
+    hidden = False
 
     def resolve(self, kind: str) -> Shape:
         """The shape to use once the JSON kind of the value here is known (unions pick a variant here)."""
@@ -65,19 +68,33 @@ class Shape:
         In JSON mode, as ``model_validate_json`` validates it (its error types and lax rules are JSON's)."""
         return self.adapter.validate_json(json.dumps(raw))
 
+    def checked_input(self, value: Any, raw: Any) -> Any:
+        """What the enclosing part is validated from, for ``value`` as ``check(raw)`` returned it.
+
+        A container validated whole is handed over as ``Validated`` (its validators ran: they must not run
+        again); a scalar as it is (its own validators, left out of ``check``, run with the enclosing part)."""
+        return value
+
 
 class RawShape(Shape):
     """A place whose value is shown as parsed and checked as a whole when it finishes (``Any``, ``dict``...)."""
 
-    def __init__(self, annotation: Any, *, live: bool | None = None) -> None:
+    def __init__(self, annotation: Any, *, live: bool | None = None, union: bool = False) -> None:
         self.annotation = annotation
         self.passthrough = annotation is Any or annotation is object
         self.grows = self.passthrough
         # Untyped containers show the parser's own partial value while they grow; typed ones show once checked.
         self.live = self.passthrough or annotation in (dict, list) if live is None else live
+        # A union whose variant the builder could not tell: checked whole, as the union.
+        self.union = union
 
     def check(self, raw: Any) -> Any:
         return raw if self.passthrough else super().check(raw)
+
+    def checked_input(self, value: Any, raw: Any) -> Any:
+        if self.passthrough:
+            return value
+        return UnionValidated(value) if self.union else Validated(value, json_kind(raw))
 
 
 class LeafShape(Shape):
@@ -103,14 +120,31 @@ class LeafShape(Shape):
             kind = type(raw)
             if kind is self.annotation:
                 return raw
-            if self.annotation is float and kind is int:
-                return float(raw)
+            if self.annotation is float and kind is int and -_FLOAT_EXACT <= raw <= _FLOAT_EXACT:
+                return float(raw)  # beyond this, pydantic's JSON parser rounds (or gives inf): ask it below
         return self.adapter.validate_json(json.dumps(raw))
 
 
+class UnionLeafShape(LeafShape):
+    """A scalar that several variants of a union take: checked against the whole union (whose variants may have
+    validators of their own), and handed to the enclosing part as checked."""
+
+    def __init__(self, annotation: Any) -> None:
+        super().__init__(annotation, grows=False, max_length=None, plain=False)
+
+    def checked_input(self, value: Any, raw: Any) -> Any:
+        return UnionValidated(value)
+
+
+#: Integers up to this size convert to the float pydantic's JSON parser gives for them.
+_FLOAT_EXACT = 2**53
+
+
 class UncheckedShape(Shape):
-    """A field with its own ``before``/``wrap``/``plain`` validator: its raw value is what the model validates,
-    so nothing is checked or shown here until the model finishes."""
+    """A place with its own ``before``/``wrap``/``plain`` validator: its raw value is what the enclosing part
+    validates, so nothing is checked or shown here until that part finishes."""
+
+    hidden = True
 
     def __init__(self, annotation: Any) -> None:
         self.annotation = annotation
@@ -134,7 +168,7 @@ class FieldSpec:
     @cached_property
     def hidden(self) -> bool:
         """A field whose own validator reads the raw value shows nothing until its record validates it."""
-        return isinstance(self.shape, UncheckedShape)
+        return self.shape.hidden
 
 
 class RecordShape(Shape):
@@ -170,13 +204,20 @@ class RecordShape(Shape):
     def unset_field(self, partial: Any, spec: FieldSpec) -> None:
         raise NotImplementedError
 
+    def copy_partial(self, partial: Any) -> Any:
+        """A shallow copy of a partial instance, for a partial handed out that must not change."""
+        return copy.copy(partial)
+
     @cached_property
     def _reusing(self) -> SchemaValidator:
-        return reusing_validator(self.cls, root_record=True)
+        return reusing_validator(self.cls)
 
     def validate(self, data: dict[str, Any]) -> Any:
-        """Validate the record from its children's finished values (nested records as validated instances)."""
+        """Validate the record from its children's finished values (finished parts as ``Validated``)."""
         return self._reusing.validate_python(data)
+
+    def checked_input(self, value: Any, raw: Any) -> Any:
+        return Validated(value, self.cls)
 
 
 class ModelShape(RecordShape):
@@ -291,6 +332,9 @@ class TypedDictShape(RecordShape):
     def unset_field(self, partial: Any, spec: FieldSpec) -> None:
         partial.pop(spec.key, None)
 
+    def copy_partial(self, partial: Any) -> Any:
+        return dict(partial)
+
 
 class ListShape(Shape):
     """An array: ``list[X]``, ``tuple[X, ...]``, ``set[X]``, ``Sequence[X]``."""
@@ -311,6 +355,9 @@ class ListShape(Shape):
     def resolve(self, kind: str) -> Shape:
         return self if kind == ARRAY else RawShape(self.annotation)
 
+    def checked_input(self, value: Any, raw: Any) -> Any:
+        return Validated(value, ARRAY)
+
 
 class DictShape(Shape):
     """An object with arbitrary keys: ``dict[str, X]``, ``Mapping[str, X]``."""
@@ -326,6 +373,9 @@ class DictShape(Shape):
     def resolve(self, kind: str) -> Shape:
         return self if kind == OBJECT else RawShape(self.annotation)
 
+    def checked_input(self, value: Any, raw: Any) -> Any:
+        return Validated(value, OBJECT)
+
 
 class UnionShape(Shape):
     """``A | B``: the variant is picked from the JSON kind, from the discriminator, or from the keys seen."""
@@ -334,28 +384,47 @@ class UnionShape(Shape):
         self.annotation = annotation
         self._options = options
         self.discriminator = discriminator
+        self._resolved: dict[str, Shape] = {}
 
     @cached_property
     def options(self) -> list[Shape]:
         return [compile_option() for compile_option in self._options]
 
     def resolve(self, kind: str) -> Shape:
+        shape = self._resolved.get(kind)
+        if shape is None:
+            shape = self._resolved[kind] = self._resolve(kind, self)
+        return shape
+
+    def _resolve(self, kind: str, outer: UnionShape) -> Shape:
+        """The variant for a value of this JSON kind. ``outer`` is the union of the place (this one, or one that
+        holds it as an option): what a value is checked against when the variant is not certain."""
         candidates = [option for option in self.options if _accepts(option, kind)]
         if len(candidates) == 1:
-            return candidates[0].resolve(kind)
+            (only,) = candidates
+            return only._resolve(kind, outer) if isinstance(only, UnionShape) else only.resolve(kind)
         records = [option for option in candidates if isinstance(option, RecordShape)]
         if kind == OBJECT and records and len(records) == len(candidates):
-            return PendingUnionShape(self, records)
-        return RawShape(self.annotation)
+            return PendingUnionShape(self, records, outer)
+        if kind not in (OBJECT, ARRAY):  # a scalar several variants take: pydantic's union picks
+            return UnionLeafShape(outer.annotation)
+        return RawShape(outer.annotation, union=True)
+
+    def checked_input(self, value: Any, raw: Any) -> Any:
+        return UnionValidated(value)
 
 
 class PendingUnionShape(Shape):
-    """An object that may be one of several records, until its keys or its discriminator decide which."""
+    """An object that may be one of several records, until its keys or its discriminator decide which.
 
-    def __init__(self, union: UnionShape, records: list[RecordShape]) -> None:
-        self.annotation = union.annotation
+    ``union`` holds the candidates (and the discriminator); ``outer`` is the union of the place, which validates
+    the object when it finishes, so that pydantic's rules pick the final variant and locate the errors."""
+
+    def __init__(self, union: UnionShape, records: list[RecordShape], outer: UnionShape) -> None:
+        self.annotation = outer.annotation
         self.union = union
         self.records = records
+        self.outer = outer
 
     @cached_property
     def by_tag(self) -> dict[Any, RecordShape]:
@@ -547,6 +616,9 @@ def _discriminator(metadata: list[Any]) -> str | None:
 
 def _compile(annotation: Any) -> Shape:
     base, metadata = _strip(annotation)
+    if any(isinstance(item, _RAW_VALIDATOR_TYPES) for item in metadata):
+        # Its validator must see the raw value: left to the enclosing part, shown when that part validates.
+        return UncheckedShape(annotation)
     constraints = _constraints(metadata)
     checked = typing.Annotated[(base, *constraints)] if constraints else base
     # A strict model's strictness reaches into its lists, dicts and unions, not into other models.
