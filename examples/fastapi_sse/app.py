@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import AsyncIterator, Sequence
-from contextlib import aclosing
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +33,14 @@ import anyio
 import midstream
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 __all__ = ["Idea", "IdeasRequest", "create_app", "main"]
 
 STATIC = Path(__file__).parent / "static"
+#: The page's empty notice paragraph, which ``notice`` fills.
+NOTICE_SLOT = '<p id="notice" role="note" hidden></p>'
 
 
 class Idea(BaseModel):
@@ -61,11 +63,33 @@ def sse(data: Any, event: str | None = None) -> bytes:
     return head.encode() + b"data: " + payload + b"\n\n"
 
 
+def page(notice: str | None) -> str:
+    """static/index.html, with ``notice`` in its (otherwise hidden) notice paragraph."""
+    html = (STATIC / "index.html").read_text(encoding="utf-8")
+    if notice is None:
+        return html
+    return html.replace(NOTICE_SLOT, f'<p id="notice" role="note">{escape(notice)}</p>', 1)
+
+
 def messages_for(body: IdeasRequest) -> list[dict[str, str]]:
+    # midstream demo --web's replay reads the count and topic back from the user message: keep its wording.
     return [
         {"role": "system", "content": "You are a product strategist. Answer with short, concrete ideas."},
         {"role": "user", "content": f"Give me exactly {body.count} ideas about: {body.topic}"},
     ]
+
+
+async def close_upstream(partials: AsyncGenerator[Any, None], stream: Any) -> None:
+    """Close the throttle, then the stream under it, which closes the request to the provider.
+
+    Reached however the response ends, also when the client hangs up and Starlette cancels the response task:
+    shielded from that cancellation, so the upstream connection closes now, not whenever it is collected. The
+    order matters: the throttle reads the stream in a task of its own, and closing the throttle first ends that
+    read, so the stream is idle when it is closed.
+    """
+    with anyio.CancelScope(shield=True):
+        await partials.aclose()
+        await stream.close()
 
 
 def create_app(
@@ -74,13 +98,16 @@ def create_app(
     model: str = "gpt-4o-mini",
     throttle: float = 0.1,
     cors_origins: Sequence[str] = (),
+    notice: str | None = None,
 ) -> FastAPI:
     """The app, streaming from ``openai_client`` (an ``openai.AsyncOpenAI`` or a compatible async client).
 
     ``throttle``: at most one partial per this many seconds (the latest; ``0`` sends every one).
     ``cors_origins``: origins allowed to call ``POST /ideas`` from another site (``["*"]`` for any).
+    ``notice``: a sentence shown at the top of the page (``midstream demo --web`` says there that it is a replay).
     """
     client = midstream.from_openai(openai_client)
+    index_page = page(notice)
     app = FastAPI(title="midstream SSE example")
     if cors_origins:
         app.add_middleware(
@@ -92,12 +119,12 @@ def create_app(
 
     async def events(request: Request, body: IdeasRequest) -> AsyncIterator[bytes]:
         stream = client.responses.stream(model=model, messages=messages_for(body), response_model=list[Idea])
+        partials = midstream.throttle(stream, throttle)
         try:
-            async with aclosing(midstream.throttle(stream, throttle)) as partials:
-                async for ideas in partials:
-                    if await request.is_disconnected():
-                        return  # the browser left: the finally below closes the upstream request
-                    yield sse(IDEAS.dump_json(ideas, warnings=False))
+            async for ideas in partials:
+                if await request.is_disconnected():
+                    return  # the browser left: the finally below closes the upstream request
+                yield sse(IDEAS.dump_json(ideas, warnings=False))
             final = await stream.get_final_response()
             yield sse(IDEAS.dump_json(final), event="done")
         except ValidationError as exc:
@@ -107,10 +134,7 @@ def create_app(
         except Exception as exc:  # the provider failed (HTTP error, dropped connection, ...)
             yield sse({"type": "provider", "message": f"{type(exc).__name__}: {exc}"}, event="error")
         finally:
-            # Also reached when the response task is cancelled on disconnect: shield the close from that
-            # cancellation so the upstream connection really closes now, not whenever it is collected.
-            with anyio.CancelScope(shield=True):
-                await stream.close()
+            await close_upstream(partials, stream)
 
     @app.post("/ideas")
     async def ideas(body: IdeasRequest, request: Request) -> StreamingResponse:
@@ -121,8 +145,8 @@ def create_app(
         )
 
     @app.get("/", include_in_schema=False)
-    async def index() -> FileResponse:
-        return FileResponse(STATIC / "index.html", media_type="text/html")
+    async def index() -> HTMLResponse:
+        return HTMLResponse(index_page)
 
     return app
 

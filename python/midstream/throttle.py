@@ -13,17 +13,19 @@ The first item is yielded at once. An item arriving less than ``interval`` secon
 a newer item replaces it. The held item is yielded when the next item arrives after the interval has passed (the
 newer one is yielded instead), and at the end of the source, so the final value is never lost. With an async
 source a held item is also yielded as soon as the interval has passed, even if no new item arrives. If the source
-raises, the held item is yielded first, then the exception propagates.
+raises, the held item is yielded first, then the exception propagates. However an async throttle ends (exhausted,
+closed, cancelled, even cancelled again while it cleans up, as anyio and so Starlette do), its read of the source
+has ended first: closing the source right after is safe.
 
-``interval <= 0`` passes every item through. Partials from ``midstream.stream`` are one object updated in place;
-throttling does not copy them.
+``interval <= 0`` passes every item through. Partials from ``midstream.stream`` are snapshots that later chunks
+do not change; throttling passes them on as they are.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Generator, Iterable
 from typing import Any, TypeVar, cast, overload
 
 __all__ = ["throttle"]
@@ -37,12 +39,14 @@ _NOTHING: Any = object()
 @overload
 def throttle(
     source: AsyncIterable[T], interval: float, *, clock: Callable[[], float] = time.monotonic
-) -> AsyncIterator[T]: ...
+) -> AsyncGenerator[T, None]: ...
 @overload
-def throttle(source: Iterable[T], interval: float, *, clock: Callable[[], float] = time.monotonic) -> Iterator[T]: ...
+def throttle(
+    source: Iterable[T], interval: float, *, clock: Callable[[], float] = time.monotonic
+) -> Generator[T, None, None]: ...
 def throttle(
     source: Iterable[T] | AsyncIterable[T], interval: float, *, clock: Callable[[], float] = time.monotonic
-) -> Iterator[T] | AsyncIterator[T]:
+) -> Generator[T, None, None] | AsyncGenerator[T, None]:
     """Yield at most one item of ``source`` per ``interval`` seconds, always the latest, and always the last one.
 
     ``source`` is an iterable (gives an iterator) or an async iterable (gives an async iterator). ``clock`` gives
@@ -55,7 +59,7 @@ def throttle(
     raise TypeError(f"throttle() needs an iterable or an async iterable, not {type(source).__name__}")
 
 
-def _throttle(source: Iterable[T], interval: float, clock: Callable[[], float]) -> Iterator[T]:
+def _throttle(source: Iterable[T], interval: float, clock: Callable[[], float]) -> Generator[T, None, None]:
     if interval <= 0:
         yield from source
         return
@@ -90,7 +94,7 @@ async def _next(iterator: AsyncIterator[T]) -> tuple[bool, T | None]:
         return False, None
 
 
-async def _athrottle(source: AsyncIterable[T], interval: float, clock: Callable[[], float]) -> AsyncIterator[T]:
+async def _athrottle(source: AsyncIterable[T], interval: float, clock: Callable[[], float]) -> AsyncGenerator[T, None]:
     if interval <= 0:
         async for item in source:
             yield item
@@ -134,9 +138,25 @@ async def _athrottle(source: AsyncIterable[T], interval: float, clock: Callable[
             yield held
     finally:
         if reading is not None:
-            reading.cancel()
-            try:
-                await asyncio.wait((reading,))  # let the source see its cancellation and clean up
-            finally:
-                if reading.done() and not reading.cancelled():
-                    reading.exception()  # retrieved, so asyncio does not log "exception was never retrieved"
+            await _cancel_and_wait(reading)
+
+
+async def _cancel_and_wait(task: asyncio.Task[Any]) -> None:
+    """Cancel ``task`` and return only once it has finished: the source must not be left with a read under way.
+
+    The owner of the source closes it next, and closing an async generator that a read still runs in fails
+    ("aclose(): asynchronous generator is already running"). So the wait goes on if this task is cancelled in the
+    meantime, as anyio's cancel scopes (Starlette's, when a client hangs up) cancel again at every await; that
+    cancellation is raised once the read has finished.
+    """
+    task.cancel()
+    interrupted: asyncio.CancelledError | None = None
+    while not task.done():
+        try:
+            await asyncio.wait((task,))  # the source sees its cancellation and cleans up
+        except asyncio.CancelledError as cancelled:
+            interrupted = cancelled
+    if not task.cancelled():
+        task.exception()  # retrieved, so asyncio does not log "exception was never retrieved"
+    if interrupted is not None:
+        raise interrupted
