@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, overload
 
 from midstream._errors import RefusalError
-from midstream.providers._updates import Finished, RefusalDelta, ToolCallDelta, Update
-from midstream.providers.source import EventReader
+from midstream.providers import Finished, RefusalDelta, ToolCallDelta, Update
+from midstream.providers.source import AsyncSource, EventReader, Source, async_source_items, source_items
 from midstream.pydantic import ModelStream
 
 
@@ -54,7 +54,7 @@ class ToolCallStreams:
         self.models = _models(tools)
         self.fail_fast = fail_fast
         self.calls: dict[int, _Call] = {}
-        self.finished = False  # whether the stream ended as the provider ends it (not cut short)
+        self.finished = False  # whether the stream ended as the provider ends it (not cut short, no token limit)
         self.refusal: list[str] = []
 
     def take(self, updates: list[Update]) -> list[ToolCallUpdate]:
@@ -63,7 +63,7 @@ class ToolCallStreams:
             if update.choice != 0:
                 continue
             if isinstance(update, Finished):
-                self.finished = True
+                self.finished = not update.truncated
                 continue
             if isinstance(update, RefusalDelta):
                 self.refusal.append(update.text)
@@ -90,7 +90,7 @@ class ToolCallStreams:
 
     def end(self) -> list[ToolCallUpdate]:
         """The stream ended: finish every call (a call with no argument text at all had ``{}``, unless the stream
-        was cut short); raise ``RefusalError`` for a refusal."""
+        was cut short or stopped by the token limit); raise ``RefusalError`` for a refusal."""
         if self.refusal:
             raise RefusalError("".join(self.refusal))
         finished: list[ToolCallUpdate] = []
@@ -119,10 +119,10 @@ def stream_tool_calls(
 ) -> AsyncIterator[ToolCallUpdate]: ...
 @overload
 def stream_tool_calls(
-    source: Iterable[Any], tools: Tools | None = None, *, provider: str | None = None, fail_fast: bool = False
+    source: Source, tools: Tools | None = None, *, provider: str | None = None, fail_fast: bool = False
 ) -> Iterator[ToolCallUpdate]: ...
 def stream_tool_calls(
-    source: Iterable[Any] | AsyncIterable[Any],
+    source: Source | AsyncSource,
     tools: Tools | None = None,
     *,
     provider: str | None = None,
@@ -131,16 +131,17 @@ def stream_tool_calls(
     """Stream the tool calls of a provider stream, each on its own, even when their fragments interleave.
 
     ``source`` is an SDK stream (openai, anthropic, google-genai; sync or async) or raw SSE bytes with
-    ``provider=``; ``tools`` maps tool names to the types of their arguments (or is a list of models, named by
-    class). Each change of a call yields a ``ToolCallUpdate``; the last one for a call has ``complete=True`` and the
-    validated ``value``. An async source gives an async iterator.
+    ``provider=`` (a whole body as one ``bytes`` works too); ``tools`` maps tool names to the types of their
+    arguments (or is a list of models, named by class). Each change of a call yields a ``ToolCallUpdate``; the last
+    one for a call has ``complete=True`` and the validated ``value``. An async source gives an async iterator.
     """
+    calls = ToolCallStreams(tools, fail_fast=fail_fast)
     if isinstance(source, AsyncIterable):
-        return _aiter_tool_calls(source, ToolCallStreams(tools, fail_fast=fail_fast), EventReader(provider))
-    return _iter_tool_calls(source, ToolCallStreams(tools, fail_fast=fail_fast), EventReader(provider))
+        return _aiter_tool_calls(async_source_items(source), calls, EventReader(provider))
+    return _iter_tool_calls(source_items(source), calls, EventReader(provider))
 
 
-def _iter_tool_calls(source: Iterable[Any], calls: ToolCallStreams, reader: EventReader) -> Iterator[ToolCallUpdate]:
+def _iter_tool_calls(source: Iterator[Any], calls: ToolCallStreams, reader: EventReader) -> Iterator[ToolCallUpdate]:
     for item in source:
         yield from calls.take(reader.item(item))
     yield from calls.take(reader.end())
@@ -148,7 +149,7 @@ def _iter_tool_calls(source: Iterable[Any], calls: ToolCallStreams, reader: Even
 
 
 async def _aiter_tool_calls(
-    source: AsyncIterable[Any], calls: ToolCallStreams, reader: EventReader
+    source: AsyncIterator[Any], calls: ToolCallStreams, reader: EventReader
 ) -> AsyncIterator[ToolCallUpdate]:
     async for item in source:
         for update in calls.take(reader.item(item)):

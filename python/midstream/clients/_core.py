@@ -33,6 +33,19 @@ class Dialect(Protocol):
 
     provider: str
 
+    def with_mode(self, mode: str | None) -> Dialect:
+        """This dialect asking in another way (``None``: the client's own mode); ``ValueError`` for a mode the
+        provider does not have."""
+        ...
+
+    def send(self, client: Any) -> Callable[..., Any]:
+        """The SDK method that sends a request (``client.chat.completions.create``, ``client.messages.create``)."""
+        ...
+
+    def prepare(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The caller's create() arguments written for this provider (OpenAI-style ones included)."""
+        ...
+
     def request(self, kwargs: dict[str, Any], target: Target) -> dict[str, Any]:
         """The create() arguments for a streamed structured answer (``messages`` included)."""
         ...

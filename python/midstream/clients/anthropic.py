@@ -3,31 +3,49 @@
 ::
 
     client = midstream.from_anthropic(anthropic.Anthropic())
-    for user in client.messages.create(model="claude-sonnet-4-5", messages=messages,
-                                       response_model=User, stream=True):
-        render(user)
+    for user in client.chat.completions.create(model="claude-sonnet-4-5", messages=messages,
+                                               response_model=User, stream=True):
+        render(user)                            # or client.messages.create(...): the same object
 
-The request forces one tool whose ``input_schema`` is the model's schema; ``max_tokens`` defaults to 1024.
+The surface is ``StructuredClient``'s, the same as ``from_openai``'s, and so is the call: OpenAI-style system
+messages (``{"role": "system", ...}``, or ``"developer"``) move to Anthropic's ``system=`` parameter, after any
+``system=`` given, and ``max_tokens`` defaults to 1024. The request forces one tool whose ``input_schema`` is the
+model's schema.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
 
-from midstream.clients._core import AsyncStructuredStream, Mode, Response, StructuredStream, reask_text
+from midstream.clients._core import Response, reask_text
 from midstream.clients._schema import Target
+from midstream.clients._surface import StructuredClient
 
-__all__ = ["AnthropicDialect", "from_anthropic"]
+__all__ = ["AnthropicClient", "AnthropicDialect", "from_anthropic", "openai_style_to_anthropic"]
 
 DEFAULT_MAX_TOKENS = 1024
+AnthropicMode = Literal["tools"]
+
+_SYSTEM_ROLES = frozenset({"system", "developer"})
 
 
 class AnthropicDialect:
     provider = "anthropic"
 
+    def with_mode(self, mode: str | None) -> AnthropicDialect:
+        if mode not in (None, "tools"):
+            raise ValueError(f"from_anthropic asks with a forced tool: mode must be 'tools', not {mode!r}")
+        return self
+
+    def send(self, client: Any) -> Callable[..., Any]:
+        return client.messages.create  # type: ignore[no-any-return]
+
+    def prepare(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return openai_style_to_anthropic(kwargs)
+
     def request(self, kwargs: dict[str, Any], target: Target) -> dict[str, Any]:
-        request = {**kwargs, "stream": True}
-        request.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
+        request = {**self.prepare(kwargs), "stream": True}
         tool = {"name": target.name, "description": target.description, "input_schema": target.schema}
         request["tools"] = [tool]
         request["tool_choice"] = {"type": "tool", "name": target.name}
@@ -59,67 +77,53 @@ class AnthropicDialect:
         return [{"role": "assistant", "content": [use]}, {"role": "user", "content": [result]}]
 
 
-class _Messages:
-    def __init__(self, client: Any, is_async: bool) -> None:
-        self._client = client
-        self._async = is_async
-        self._dialect = AnthropicDialect()
+def openai_style_to_anthropic(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Messages API arguments from OpenAI-style ones: system messages become ``system=``, ``max_tokens`` defaults.
 
-    def _stream(
-        self, response_model: Any, kwargs: dict[str, Any], *, kind: Mode = "partial", max_retries: int = 0
-    ) -> Any:
-        item_type = None
-        if kind == "iterable":
-            item_type, response_model = response_model, list[response_model]
-        target = Target(response_model)
-        request = self._dialect.request(kwargs, target)
-        cls = AsyncStructuredStream if self._async else StructuredStream
-        return cls(
-            self._client.messages.create,
-            self._dialect,
-            target,
-            request,
-            mode=kind,
-            item_type=item_type,
-            max_retries=max_retries,
-        )
+    >>> openai_style_to_anthropic({"messages": [{"role": "system", "content": "Be brief."},
+    ...                                         {"role": "user", "content": "Hi"}]})
+    {'messages': [{'role': 'user', 'content': 'Hi'}], 'system': 'Be brief.', 'max_tokens': 1024}
 
-    def create(self, *, response_model: Any = None, stream: bool = False, max_retries: int = 0, **kwargs: Any) -> Any:
-        """With ``response_model``: a stream of partials (``stream=True``) or the validated value; without it, the
-        client's own ``create``. On an async client the validated value is awaitable."""
-        if response_model is None:
-            return self._client.messages.create(stream=stream, **kwargs)
-        structured = self._stream(response_model, kwargs, max_retries=max_retries)
-        return structured if stream else structured.get_final_response()
-
-    def create_partial(self, *, response_model: Any, max_retries: int = 0, **kwargs: Any) -> Any:
-        """Iterate the partials of ``response_model`` (``async for`` on an async client)."""
-        return self._stream(response_model, kwargs, max_retries=max_retries)
-
-    def create_iterable(self, *, response_model: Any, max_retries: int = 0, **kwargs: Any) -> Any:
-        """Each finished, validated ``response_model`` of a list the model writes, once."""
-        return self._stream(response_model, kwargs, kind="iterable", max_retries=max_retries)
+    Several system messages (and a ``system=`` given as well, first) are joined by a blank line; when any of them
+    is a list of content blocks, ``system`` is the list of their blocks.
+    """
+    request = dict(kwargs)
+    messages = list(request.get("messages") or ())
+    system = [message for message in messages if _is_system(message)]
+    if system:
+        parts = ([request["system"]] if request.get("system") else []) + [message.get("content") for message in system]
+        request["messages"] = [message for message in messages if not _is_system(message)]
+        request["system"] = _joined(parts)
+    request.setdefault("max_tokens", DEFAULT_MAX_TOKENS)
+    return request
 
 
-class _Responses:
-    def __init__(self, messages: _Messages) -> None:
-        self._messages = messages
-
-    def stream(self, *, response_model: Any, max_retries: int = 0, **kwargs: Any) -> Any:
-        """A stream of partials (a context manager) with ``get_final_response()``."""
-        return self._messages.create_partial(response_model=response_model, max_retries=max_retries, **kwargs)
+def _is_system(message: Any) -> bool:
+    return isinstance(message, Mapping) and message.get("role") in _SYSTEM_ROLES
 
 
-class AnthropicClient:
-    """What ``from_anthropic`` returns: ``.messages`` and ``.responses`` taking ``response_model=``."""
+def _joined(parts: list[Any]) -> str | list[Any]:
+    if all(isinstance(part, str) for part in parts):
+        return "\n\n".join(part for part in parts if part)
+    blocks: list[Any] = []
+    for part in parts:
+        for block in part if isinstance(part, list) else [part]:
+            if isinstance(block, str):
+                if block:
+                    blocks.append({"type": "text", "text": block})
+            elif block:
+                blocks.append(block)
+    return blocks
 
-    def __init__(self, client: Any) -> None:
-        self.client = client
-        self.is_async = type(client).__name__.startswith("Async")
-        self.messages = _Messages(client, self.is_async)
-        self.responses = _Responses(self.messages)
+
+class AnthropicClient(StructuredClient):
+    """What ``from_anthropic`` returns: ``.chat.completions``, ``.messages``, ``.responses`` and the top-level
+    ``create``/``create_partial``/``create_iterable``, taking ``response_model=`` (see ``StructuredClient``)."""
+
+    def __init__(self, client: Any, *, mode: AnthropicMode = "tools") -> None:
+        super().__init__(client, AnthropicDialect().with_mode(mode))
 
 
-def from_anthropic(client: Any) -> AnthropicClient:
+def from_anthropic(client: Any, *, mode: AnthropicMode = "tools") -> AnthropicClient:
     """Wrap an ``anthropic.Anthropic`` or ``anthropic.AsyncAnthropic`` client."""
-    return AnthropicClient(client)
+    return AnthropicClient(client, mode=mode)

@@ -8,18 +8,21 @@
         render(ideas)                           # a growing list of partial Ideas
 
 The request asks for the model's JSON schema (``response_format`` ``json_schema``, strict when the schema allows)
-or, with ``mode="tools"``, for a forced call of one function whose parameters are the schema.
+or, with ``mode="tools"`` (on the client or per call), for a forced call of one function whose parameters are the
+schema. The surface is ``StructuredClient``'s, the same as ``from_anthropic``'s.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Literal
 
-from midstream.clients._core import AsyncStructuredStream, Mode, Response, StructuredStream, reask_text
+from midstream.clients._core import Response, reask_text
 from midstream.clients._schema import Target
+from midstream.clients._surface import StructuredClient
 
-__all__ = ["OpenAIDialect", "from_openai"]
+__all__ = ["OpenAIClient", "OpenAIDialect", "from_openai"]
 
 OpenAIMode = Literal["json_schema", "tools"]
 
@@ -27,13 +30,22 @@ OpenAIMode = Literal["json_schema", "tools"]
 class OpenAIDialect:
     provider = "openai"
 
-    def __init__(self, mode: OpenAIMode = "json_schema") -> None:
+    def __init__(self, mode: str = "json_schema") -> None:
         if mode not in ("json_schema", "tools"):
             raise ValueError(f"mode must be 'json_schema' or 'tools', not {mode!r}")
         self.mode = mode
 
+    def with_mode(self, mode: str | None) -> OpenAIDialect:
+        return self if mode is None or mode == self.mode else OpenAIDialect(mode)
+
+    def send(self, client: Any) -> Callable[..., Any]:
+        return client.chat.completions.create  # type: ignore[no-any-return]
+
+    def prepare(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return dict(kwargs)
+
     def request(self, kwargs: dict[str, Any], target: Target) -> dict[str, Any]:
-        request = {**kwargs, "stream": True}
+        request = {**self.prepare(kwargs), "stream": True}
         request.setdefault("stream_options", {"include_usage": True})
         if self.mode == "tools":
             function: dict[str, Any] = {
@@ -79,102 +91,14 @@ class OpenAIDialect:
         return [{"role": "assistant", "content": state.text}, {"role": "user", "content": reask_text(error)}]
 
 
-class _Completions:
-    def __init__(self, client: Any, dialect: OpenAIDialect, is_async: bool) -> None:
-        self._client = client
-        self._dialect = dialect
-        self._async = is_async
-
-    def _stream(
-        self,
-        response_model: Any,
-        kwargs: dict[str, Any],
-        *,
-        kind: Mode = "partial",
-        max_retries: int = 0,
-        mode: OpenAIMode | None = None,
-    ) -> Any:
-        dialect = self._dialect if mode is None else OpenAIDialect(mode)
-        item_type = None
-        if kind == "iterable":
-            item_type, response_model = response_model, list[response_model]
-        target = Target(response_model)
-        request = dialect.request(kwargs, target)
-        cls = AsyncStructuredStream if self._async else StructuredStream
-        return cls(
-            self._client.chat.completions.create,
-            dialect,
-            target,
-            request,
-            mode=kind,
-            item_type=item_type,
-            max_retries=max_retries,
-        )
-
-    def create(
-        self,
-        *,
-        response_model: Any = None,
-        stream: bool = False,
-        max_retries: int = 0,
-        mode: OpenAIMode | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        """With ``response_model``: a stream of partials (``stream=True``) or the validated value; without it, the
-        client's own ``create``. On an async client the validated value is awaitable."""
-        if response_model is None:
-            return self._client.chat.completions.create(stream=stream, **kwargs)
-        structured = self._stream(response_model, kwargs, max_retries=max_retries, mode=mode)
-        if stream:
-            return structured
-        return structured.get_final_response()
-
-    def create_partial(
-        self, *, response_model: Any, max_retries: int = 0, mode: OpenAIMode | None = None, **kwargs: Any
-    ) -> Any:
-        """Iterate the partials of ``response_model`` (``async for`` on an async client)."""
-        return self._stream(response_model, kwargs, max_retries=max_retries, mode=mode)
-
-    def create_iterable(
-        self, *, response_model: Any, max_retries: int = 0, mode: OpenAIMode | None = None, **kwargs: Any
-    ) -> Any:
-        """Each finished, validated ``response_model`` of a list the model writes, once."""
-        return self._stream(response_model, kwargs, kind="iterable", max_retries=max_retries, mode=mode)
-
-
-class _Chat:
-    def __init__(self, completions: _Completions) -> None:
-        self.completions = completions
-
-
-class _Responses:
-    def __init__(self, completions: _Completions) -> None:
-        self._completions = completions
-
-    def stream(
-        self, *, response_model: Any, max_retries: int = 0, mode: OpenAIMode | None = None, **kwargs: Any
-    ) -> Any:
-        """A stream of partials (a context manager) with ``get_final_response()``; it runs on chat completions."""
-        return self._completions.create_partial(
-            response_model=response_model, max_retries=max_retries, mode=mode, **kwargs
-        )
-
-
-class OpenAIClient:
-    """What ``from_openai`` returns: ``.chat.completions`` and ``.responses`` taking ``response_model=``."""
+class OpenAIClient(StructuredClient):
+    """What ``from_openai`` returns: ``.chat.completions``, ``.messages``, ``.responses`` and the top-level
+    ``create``/``create_partial``/``create_iterable``, taking ``response_model=`` (see ``StructuredClient``)."""
 
     def __init__(self, client: Any, *, mode: OpenAIMode = "json_schema") -> None:
-        self.client = client
-        self.is_async = _is_async(client)
-        completions = _Completions(client, OpenAIDialect(mode), self.is_async)
-        self.chat = _Chat(completions)
-        self.responses = _Responses(completions)
+        super().__init__(client, OpenAIDialect(mode))
 
 
 def from_openai(client: Any, *, mode: OpenAIMode = "json_schema") -> OpenAIClient:
     """Wrap an ``openai.OpenAI`` or ``openai.AsyncOpenAI`` client (or any OpenAI-compatible one)."""
     return OpenAIClient(client, mode=mode)
-
-
-def _is_async(client: Any) -> bool:
-    return type(client).__name__.startswith("Async")

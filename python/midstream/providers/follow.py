@@ -1,37 +1,50 @@
 """Which text of a provider stream a structured answer is parsed from.
 
 ``Follower`` follows choice 0: its content, or — when the model answers with exactly one tool call — that call's
-arguments. Prose before a tool call (an Anthropic model often says what it is about to do) is held back until the
-stream shows which of the two the answer is: content that starts like JSON is followed at once. A refusal raises
-``RefusalError`` when the stream ends. With ``fenced=True`` the content goes through ``FencedJSON`` first, so
-JSON inside a Markdown code fence or after some prose is streamed as it arrives.
+arguments. Models often write a sentence before a tool call, and some sentences (``null hypothesis: ...``,
+``1. look it up``) read as JSON for a few characters, so content is held while it could be either (see
+``ContentStart``):
+
+- content is followed, and streamed from then on, once it is certainly JSON (``{"``, ``[{``, ``[1,`` ...);
+- a tool call that begins while the content is still held wins, and the held content is dropped;
+- held content that stops being a JSON prefix is prose: it is dropped and the tool call after it followed. If no
+  tool call comes and the stream ends as the provider ends it, the prose was the answer, and parsing it raises
+  ``JSONError`` where it stops being JSON;
+- held content still undecided at the end (a scalar root such as ``42``, ``null``, ``"text"``) is the answer if
+  the stream ended as the provider ends it. A stream cut short (no end, or a token limit) before anything was
+  followed has no answer: ``IncompleteJSONError``.
+
+A refusal raises ``RefusalError`` when the stream ends. With ``fenced=True`` the content goes through
+``FencedJSON`` first, and what it passes on (the JSON in a Markdown fence, or a bare object or array) is followed
+at once.
 """
 
 from __future__ import annotations
 
 import codecs
-import itertools
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from midstream._errors import RefusalError
 from midstream._fenced import FencedJSON
+from midstream.providers._content_start import JSON, PROSE, ContentStart
 from midstream.providers._updates import Finished, RefusalDelta, TextDelta, ToolCallDelta, Update
-from midstream.providers.source import EventReader, is_text_chunk
+from midstream.providers.source import AsyncSource, EventReader, Source, async_source_items, is_text_chunk, source_items
 
 Chunk = bytes | bytearray | memoryview | str
-
-_JSON_STARTS = frozenset('{["-0123456789tfn')
 
 
 class Follower:
     def __init__(self, *, fenced: bool = False) -> None:
         self._fence = FencedJSON() if fenced else None
+        self._start = ContentStart()
         self._following: str | None = None  # "content" or "tool"
         self._held: list[str] = []  # content not yet known to be the answer
+        self._prose: str | None = None  # content found not to be JSON (up to where it stopped being JSON)
         self._refusal: list[str] = []
         self._arguments = False  # whether the followed tool call had any argument text
         self._finished = False  # whether choice 0 ended as the provider ends it (not cut short)
+        self._truncated = False  # ... and whether that end was a token limit
         self._error: Exception | None = None  # raised once the text before it was handed over
 
     def take(self, updates: list[Update]) -> list[str]:
@@ -56,6 +69,7 @@ class Follower:
                 self._refusal.append(update.text)
             elif isinstance(update, Finished):
                 self._finished = True
+                self._truncated = update.truncated
         return texts
 
     def _content(self, text: str, texts: list[str]) -> None:
@@ -65,13 +79,23 @@ class Follower:
                 return
         if self._following == "content":
             texts.append(text)
-        elif self._following is None:
-            self._held.append(text)
-            start = "".join(self._held).lstrip()
-            if start and (start[0] in _JSON_STARTS or self._fence is not None):
-                self._following = "content"
-                texts += self._held
+            return
+        if self._following is not None or self._prose is not None:
+            return  # text after the tool call's start, or more of the prose
+        self._held.append(text)
+        if self._fence is not None:
+            follow = not text.isspace()  # the fence passes on only JSON
+        else:
+            verdict = self._start.feed(text)
+            if verdict == PROSE:
+                self._prose = "".join(self._held)
                 self._held = []
+                return
+            follow = verdict == JSON
+        if follow:
+            self._following = "content"
+            texts += self._held
+            self._held = []
 
     def _tool_call(self, update: ToolCallDelta, texts: list[str]) -> None:
         if self._following == "content":
@@ -81,7 +105,7 @@ class Follower:
                 "the model answered with more than one tool call: use midstream.stream_tool_calls to stream them"
             )
         self._following = "tool"
-        self._held = []  # prose before the call
+        self._held = []  # content before the call that was not certainly JSON: the call is the answer
         if update.arguments:
             self._arguments = True
             texts.append(update.arguments)
@@ -92,12 +116,11 @@ class Follower:
             raise self._error
         if self._refusal:
             raise RefusalError("".join(self._refusal))
-        if self._following == "tool" and not self._arguments:
+        complete = self._finished and not self._truncated
+        if self._following == "tool":
             # A call without arguments (Anthropic sends none for an empty input) -- unless the stream was cut.
-            return ["{}"] if self._finished else []
-        if not self._finished and self._following is None:
-            self._held = []  # cut short while only prose had come: the answer (perhaps a tool call) never began
-        texts = self._held
+            return ["{}"] if complete and not self._arguments else []
+        texts = self._held if self._following == "content" else self._undecided(complete)
         self._held = []
         if self._fence is not None:
             rest = self._fence.finish()
@@ -105,23 +128,34 @@ class Follower:
                 texts.append(rest)
         return texts
 
+    def _undecided(self, complete: bool) -> list[str]:
+        """The stream ended before any answer was followed: the held text, or the prose, if it is the answer.
 
-_END = object()
+        Only if the stream ended as the provider ends it: cut short or stopped by the token limit, the answer (a
+        tool call, or more text: ``42`` might have become ``4217``, ``[1]`` been ``[1] Smith et al.``) may still
+        have been to come, so nothing is handed over and the parser reports an incomplete answer."""
+        if not complete:
+            return []
+        return [self._prose] if self._prose is not None else self._held
 
 
-def followed_text(source: Iterable[Any], provider: str | None = None, *, fenced: bool = False) -> Iterator[Chunk]:
+def followed_text(source: Source, provider: str | None = None, *, fenced: bool = False) -> Iterator[Chunk]:
     """The JSON text to parse from ``source``.
 
     Without a provider, a source of ``str``/``bytes`` chunks is the JSON text itself (through ``FencedJSON`` when
     ``fenced``); anything else — SDK stream objects, decoded payloads, or raw SSE bytes with ``provider=`` — is read
-    as a provider stream and followed (see ``Follower``).
+    as a provider stream and followed (see ``Follower``). A single ``str``/``bytes`` is one chunk; a source that
+    is not one raises ``TypeError`` here, not at the first ``next``.
     """
-    items = iter(source)
-    first = next(items, _END)
+    return _followed(source_items(source), provider, fenced)
+
+
+def _followed(items: Iterator[Any], provider: str | None, fenced: bool) -> Iterator[Chunk]:
+    first: Any = next(items, _END)
     if first is _END:
         return
     if provider is None and is_text_chunk(first):
-        yield from _plain(itertools.chain([first], items), fenced)
+        yield from _plain(first, items, fenced)
         return
     reader = EventReader(provider)
     follower = Follower(fenced=fenced)
@@ -132,11 +166,12 @@ def followed_text(source: Iterable[Any], provider: str | None = None, *, fenced:
     yield from follower.end()
 
 
-async def afollowed_text(
-    source: AsyncIterable[Any], provider: str | None = None, *, fenced: bool = False
-) -> AsyncIterator[Chunk]:
-    """``followed_text`` for an async source."""
-    items = source.__aiter__()
+def afollowed_text(source: AsyncSource, provider: str | None = None, *, fenced: bool = False) -> AsyncIterator[Chunk]:
+    """``followed_text`` for an async source (or a single ``str``/``bytes``)."""
+    return _afollowed(async_source_items(source), provider, fenced)
+
+
+async def _afollowed(items: AsyncIterator[Any], provider: str | None, fenced: bool) -> AsyncIterator[Chunk]:
     try:
         first = await items.__anext__()
     except StopAsyncIteration:
@@ -163,11 +198,16 @@ async def afollowed_text(
         yield text
 
 
-def _plain(chunks: Iterator[Any], fenced: bool) -> Iterator[Chunk]:
+_END = object()
+
+
+def _plain(first: Chunk, chunks: Iterator[Any], fenced: bool) -> Iterator[Chunk]:
     if not fenced:
+        yield first
         yield from chunks
         return
     fence = _FenceOverBytes()
+    yield from _fenced(first, fence)
     for chunk in chunks:
         yield from _fenced(chunk, fence)
     rest = fence.finish()

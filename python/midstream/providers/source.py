@@ -1,5 +1,9 @@
 """Reading a provider stream from whatever the user holds: raw SSE bytes, decoded payloads, or SDK objects.
 
+``source_items`` / ``async_source_items`` take the source itself: an iterable (or async iterable) of chunks,
+payloads or SDK events, or one whole ``str``/``bytes``/``bytearray``/``memoryview``, which is one chunk (iterating
+it would give characters or ints). Anything else raises a ``TypeError`` that says what a source is.
+
 ``EventReader`` is push-style (``item(x)`` then ``end()``) so the sync and async entry points share it. SDK
 objects are recognised by the module of their class, so no SDK is imported here:
 
@@ -13,6 +17,7 @@ objects are recognised by the module of their class, so no SDK is imported here:
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any
 
 from midstream._errors import ProviderError
@@ -21,12 +26,63 @@ from midstream.providers.registry import Adapter, adapter_for, guess_provider
 from midstream.sse import SSEDecoder, SSEEvent
 
 _TEXT = (bytes, bytearray, memoryview, str)
+#: what the sync and the async entry points take as a source
+Source = Iterable[Any] | bytes | bytearray | memoryview | str
+AsyncSource = AsyncIterable[Any] | bytes | bytearray | memoryview | str
 #: events the anthropic MessageStream derives from the raw ones (the raw ones come too)
 _ANTHROPIC_DERIVED = frozenset({"text", "input_json", "citation", "thinking", "signature", "compaction"})
 
 
 def is_text_chunk(item: object) -> bool:
     return isinstance(item, _TEXT)
+
+
+def source_items(source: object) -> Iterator[Any]:
+    """The items of a sync source: its chunks, payloads or events; a whole ``str``/``bytes`` is one chunk."""
+    if isinstance(source, _TEXT):
+        return iter((source,))
+    if isinstance(source, Iterable) and not _one_object(source):
+        return iter(source)
+    raise _not_a_source(source, "an iterable")
+
+
+def async_source_items(source: object) -> AsyncIterator[Any]:
+    """The items of an async source; a whole ``str``/``bytes`` is one chunk."""
+    if isinstance(source, _TEXT):
+        return _one(source)
+    if isinstance(source, AsyncIterable):
+        return source.__aiter__()
+    raise _not_a_source(source, "an async iterable")
+
+
+async def _one(chunk: Any) -> AsyncIterator[Any]:
+    yield chunk
+
+
+def _one_object(source: object) -> bool:
+    """Iterable, but one payload or response rather than a stream (a dict iterates its keys, a pydantic model
+    its fields)."""
+    return isinstance(source, Mapping) or hasattr(source, "model_dump")
+
+
+def _not_a_source(source: object, wanted: str) -> TypeError:
+    kind = type(source)
+    name = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+    if isinstance(source, Mapping):
+        hint = ": a dict is one payload, not a stream (pass the stream, or a list of payloads)"
+    elif hasattr(source, "model_dump"):
+        hint = ": one object, not a stream (a whole response? ask for it with stream=True)"
+    elif isinstance(source, AsyncIterable):
+        hint = ": an async source takes the async entry point (`aiter_items`, `async for` over `stream`)"
+    elif isinstance(source, Iterable):
+        hint = ": a sync source takes the sync entry point (`iter_items`, `for` over `stream`)"
+    elif hasattr(source, "__enter__") or hasattr(source, "__aenter__"):
+        hint = ": enter it first and pass the stream it gives (`with ... as stream`)"
+    else:
+        hint = ""
+    return TypeError(
+        f"a stream source is {wanted} of text chunks, payloads or SDK stream events, or one str/bytes; got {name}{hint}"
+    )
 
 
 class EventReader:
