@@ -8,13 +8,16 @@ from __future__ import annotations
 import asyncio
 import doctest
 import inspect
+import json
 from typing import Any
 
+import midstream
 import midstream.clients.anthropic
 import pytest
 from midstream.clients import from_anthropic, from_openai
 from midstream.clients.anthropic import openai_style_to_anthropic
 from midstream.testing import ReplayServer
+from pydantic import BaseModel
 from test_clients import (
     IDEAS,
     SHORTLIST,
@@ -289,3 +292,79 @@ def test_system_messages_move_to_the_system_parameter() -> None:
 def test_docstring_examples() -> None:
     result = doctest.testmod(midstream.clients.anthropic)
     assert result.failed == 0 and result.attempted > 0
+
+
+# -- issue 13, item 4: what the clients hand out is kept as it was ------------------------------------------------
+
+
+class Ideas(BaseModel):
+    items: list[Idea]
+
+
+@pytest.mark.parametrize("method", ["create-stream", "create_partial", "responses.stream"])
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_partials_kept_from_the_clients_are_snapshots(provider: str, asynchronous: bool, method: str) -> None:
+    """Every partial a client hands out is a distinct object that later chunks never change."""
+    with ReplayServer(body(provider, IDEAS), max_chunk=7) as server:
+        client = wrap(provider, asynchronous, server)
+        kwargs: dict[str, Any] = {"model": MODEL[provider], "messages": INSTRUCTOR_MESSAGES, "response_model": Ideas}
+        if method == "create-stream":
+            partials = client.chat.completions.create(stream=True, **kwargs)
+        elif method == "create_partial":
+            partials = client.chat.completions.create_partial(**kwargs)
+        else:
+            partials = client.responses.stream(**kwargs)
+
+        async def collect() -> list[tuple[Any, Any]]:
+            if method == "responses.stream":
+                async with partials as opened:
+                    return [(p, dumps(p)) async for p in opened]
+            return [(p, dumps(p)) async for p in partials]
+
+        if asynchronous:
+            kept = asyncio.run(collect())
+        elif method == "responses.stream":
+            with partials as opened:
+                kept = [(p, dumps(p)) for p in opened]
+        else:
+            kept = [(p, dumps(p)) for p in partials]
+    assert len(kept) > 5 and kept[-1][1] == IDEAS
+    assert len({id(partial) for partial, _ in kept}) == len(kept)
+    for partial, then in kept:
+        assert dumps(partial) == then
+    first_item = next(p.items[0] for p, then in kept if len(then["items"] or []) > 1)
+    assert kept[-1][0].items[0] is first_item  # a finished item is shared, not copied
+
+
+def test_tool_call_updates_kept_are_snapshots() -> None:
+    text = '{"items": [{"title": "a", "description": "bc"}, {"title": "d", "description": "ef"}]}'
+    pieces = [text[i : i + 3] for i in range(0, len(text), 3)]
+    events = [
+        {
+            "choices": [
+                {
+                    "index": 0,
+                    "delta": {
+                        "tool_calls": [
+                            {
+                                "index": 0,
+                                "id": "call_1",
+                                "type": "function",
+                                "function": {"name": "Ideas", "arguments": ""},
+                            }
+                        ]
+                    },
+                }
+            ]
+        }
+    ]
+    events += [
+        {"choices": [{"index": 0, "delta": {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}}]}
+        for piece in pieces
+    ]
+    events.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "tool_calls"}]})
+    kept = [(update.partial, dumps(update.partial)) for update in midstream.stream_tool_calls(events, [Ideas])]
+    assert kept[-1][1] == json.loads(text) and len(kept) > 5
+    for partial, then in kept:
+        assert partial is None or dumps(partial) == then

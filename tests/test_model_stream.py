@@ -1428,3 +1428,75 @@ def test_error_title_is_pydantics(tp: Any) -> None:
     assert [(e["loc"], e["type"]) for e in ours.value.errors()] == [
         (e["loc"], e["type"]) for e in theirs.value.errors()
     ]
+
+
+# --- issue 13, item 2: huge numbers for floats; any exception inside a feed is sticky ------------------------------
+
+
+class Measure(BaseModel):
+    x: float
+    y: float | None = None
+    xs: list[float] = []
+
+
+@pytest.mark.parametrize("digits", [16, 17, 309, 400, 4000])
+@pytest.mark.parametrize("sign", ["", "-"])
+def test_a_float_given_a_huge_integer_is_what_pydantic_gives(digits: int, sign: str) -> None:
+    number = sign + "1" + "0" * digits
+    text = f'{{"x": {number}, "y": {number}, "xs": [{number}, 9007199254740993]}}'
+    want = Measure.model_validate_json(text)
+    for size in (1, 7, len(text)):
+        stream = ModelStream(Measure)
+        for start in range(0, len(text), size):
+            stream.feed(text[start : start + size])
+        got = stream.finish()
+        assert got == want and [type(v) for v in got.xs] == [float, float]
+    assert pydantic.TypeAdapter(float).validate_json(number) == want.x
+
+
+class Fragile(BaseModel):
+    name: str
+    code: str
+
+    @field_validator("code")
+    @classmethod
+    def _explode(cls, value: str) -> str:
+        if value == "boom":
+            raise RuntimeError("a validator's own bug")  # not a ValueError: pydantic lets it through
+        return value
+
+
+class Fragiles(BaseModel):
+    first: Fragile
+    rest: list[Fragile]
+    tail: dict[str, int]
+
+
+def test_an_exception_from_inside_a_feed_is_sticky_and_keeps_what_was_shown() -> None:
+    text = '{"first": {"name": "a", "code": "ok"}, "rest": [{"name": "b", "code": "boom"}, {"name": "c"'
+    stream = ModelStream(Fragiles)
+    stream.feed(text[:60])
+    shown = stream.partial
+    assert shown.first == Fragile(name="a", code="ok")
+    with pytest.raises(RuntimeError, match="own bug") as raised:
+        stream.feed(text[60:])
+    # Every later call raises the same exception: the stream is not left half-applied and out of step.
+    for call in (lambda: stream.feed(', "code": "x"}], "tail": {"k": 1}}'), stream.finish, lambda: stream.feed("")):
+        with pytest.raises(RuntimeError) as again:
+            call()
+        assert again.value is raised.value
+    # Nothing shown before is lost.
+    assert stream.partial is not None and stream.partial.first == shown.first
+    assert shown.first == Fragile(name="a", code="ok")
+
+
+def test_iter_items_and_stream_make_an_inner_exception_sticky_too() -> None:
+    text = '{"first": {"name": "a", "code": "ok"}, "rest": [{"name": "b", "code": "ok"}, {"name": "c", "code": "boom"}]}'
+    got: list[Any] = []
+    with pytest.raises(RuntimeError, match="own bug"):
+        for item in midstream.iter_items(Fragile, [text[:80], text[80:]], path=("rest",)):
+            got.append(item)
+    assert got == [Fragile(name="b", code="ok")]  # what finished before it is handed over
+    partials = midstream.stream(Fragiles, [text[:80], text[80:]])
+    with pytest.raises(RuntimeError, match="own bug"):
+        list(partials)

@@ -16,8 +16,8 @@ reference counts per chunk and no copy.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable
+from sys import getrefcount
 from typing import Any
 
 import pydantic
@@ -65,9 +65,9 @@ class _Held:
 
 
 def _call_overhead() -> int:
-    """What ``sys.getrefcount(frame.display)`` counts beyond the real holders (its own argument, on CPython)."""
+    """What ``getrefcount(frame.display)`` counts beyond the real holders (its own argument, on CPython)."""
     probe = _Held([])
-    return sys.getrefcount(probe.display) - 1
+    return getrefcount(probe.display) - 1
 
 
 #: The reference count of an open container that only the builder holds: its frame, its parent's partial.
@@ -120,7 +120,8 @@ class PartialBuilder:
         """The partial, for a caller to keep: the builder copies what it changes later instead of changing it."""
         top = self.stack[-1]
         if isinstance(top, RawFrame) and top.stale and top.snapshot is not None and top.linked:
-            self._writable()
+            if self.shared:
+                self._unshare()
             top.display = top.snapshot()
             top.stale = False
             self.stack[-2].show(top.step, top.display)
@@ -271,7 +272,8 @@ class PartialBuilder:
             except pydantic.ValidationError as error:
                 self._fail(parent, path, errors_of(error))
                 return
-        self._writable()
+        if self.shared:
+            self._unshare()
         parent.done(path[-1] if path else None, value, given)
         if not shown:
             self.changed = True
@@ -280,29 +282,31 @@ class PartialBuilder:
     # changing the partial: copy first what a caller still holds
 
     def _show(self, frame: Frame, step: Step, value: Any) -> bool:
-        self._writable()
+        if self.shared:
+            self._unshare()
         held = frame.show(step, value)
         if held:
             self.changed = True
         return held
 
-    def _writable(self) -> None:
-        """Before the first change after a hand-out: copy each open container a caller still holds, top down."""
-        if not self.shared:
-            return
+    def _unshare(self) -> None:
+        """Before the first change after a hand-out: copy each open container a caller still holds, top down.
+
+        (Called as ``if self.shared: self._unshare()`` before every change: a call per change is what it saves.)"""
         self.shared = False
-        stack = self.stack
-        for index in range(1, len(stack)):
-            frame = stack[index]
-            if frame.linked and not isinstance(frame, RawFrame) and sys.getrefcount(frame.display) > _ONLY_OURS:
+        parent: Frame = self.root
+        for frame in self.stack:
+            if frame.linked and frame.copied and getrefcount(frame.display) > _ONLY_OURS:
                 frame.display = frame.copy_display()
-                stack[index - 1].show(frame.step, frame.display)
+                parent.show(frame.step, frame.display)
+            parent = frame
 
     # ------------------------------------------------------------------------------------------------------------
     # failures
 
     def _fail(self, parent: Frame, path: Path, errors: ErrorList) -> None:
-        self._writable()
+        if self.shared:
+            self._unshare()
         parent.drop(path[-1] if path else None)
         self.changed = True
         if not errors or parent.quiet:  # reported when the part died, or to be reported by an enclosing part

@@ -55,6 +55,8 @@ class Frame:
 
     #: this container validates from its raw JSON value, so everything inside it is deferred
     validates_raw = False
+    #: its partial is changed in place, so it is copied when a caller holds it (a snapshot never is)
+    copied = True
 
     def __init__(self, depth: int, display: Any) -> None:
         self.depth = depth  # length of the container's path
@@ -282,6 +284,8 @@ class RawFrame(OpaqueFrame):
 
     The parser changes that value in place, so what the partial holds is a snapshot of it (``snapshot``), taken
     again when the partial is read after a change (``stale``)."""
+
+    copied = False
 
     def __init__(self, depth: int, shape: RawShape, snapshot: Callable[[], Any] | None) -> None:
         super().__init__(depth, shape)
