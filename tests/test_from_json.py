@@ -20,9 +20,10 @@ MODES: list[Any] = [False, "off", True, "on", "trailing-strings"]
 @given(json_texts())
 def test_complete_documents_parse_as_json_loads_and_jiter_do(text: bytes) -> None:
     expected = json.loads(text)
-    root_number = isinstance(expected, int | float) and not isinstance(expected, bool)
+    # A root number with nothing after it may still continue (see the next tests); a byte after it ends it.
+    open_number = isinstance(expected, int | float) and not isinstance(expected, bool) and text == text.rstrip()
     for mode in MODES:
-        if root_number and mode not in (False, "off"):  # it may still continue: see the next tests
+        if open_number and mode not in (False, "off"):
             with pytest.raises(midstream.IncompleteJSONError):
                 midstream.from_json(text, partial_mode=mode)
             continue

@@ -574,3 +574,20 @@ def test_the_hostile_table_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert hostile.describe(nested) == "list nested 13 deep"
     assert hostile.describe(10**5000).startswith("int of ~")
     assert doctest.testmod(hostile, verbose=False).failed == 0
+
+
+# --- the declared floor ---------------------------------------------------------------------------------------------
+
+
+def test_the_declared_pydantic_floor_is_the_one_checked_and_the_one_installed_meets_it() -> None:
+    """pyproject.toml's `pydantic>=X.Y` is the floor midstream checks at import (CI runs the suite on it)."""
+    from midstream.pydantic._reuse import PYDANTIC_FLOOR
+
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    (declared,) = re.findall(r'dependencies = \["pydantic>=([0-9.]+)"\]', text)
+    assert tuple(int(part) for part in declared.split(".")) == PYDANTIC_FLOOR
+    assert tuple(int(part) for part in pydantic.VERSION.split(".")[:2]) >= PYDANTIC_FLOOR
+    import pydantic_core
+
+    # What the floor is for (a TypeError on pydantic-core before 2.46).
+    assert pydantic_core.SchemaValidator({"type": "int"}, _use_prebuilt=False).validate_python("1") == 1

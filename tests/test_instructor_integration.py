@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import tarfile
 import textwrap
 from pathlib import Path
 from typing import Any, Literal
@@ -245,25 +244,30 @@ PLUGINS = {
 }
 
 
-def instructor_source(cache: Path) -> Path:
+#: Where instructor's own source (its sdist, which has its tests) is unpacked: `.ci/run` fetches the version CI pins
+#: there before the tests run (`bash .ci/instructor-tests.sh DIR` does it by hand); no test downloads anything.
+SOURCE_ENV = "MIDSTREAM_INSTRUCTOR_SRC"
+#: Set by `.ci/run`: a missing source is then a failure, not a skip.
+REQUIRED_ENV = "MIDSTREAM_REQUIRE_INSTRUCTOR_SRC"
+
+
+def instructor_source() -> Path:
     version = instructor.__version__
-    root = cache / f"instructor-{version}"
-    if (root / "tests").is_dir():
-        return root
-    cache.mkdir(parents=True, exist_ok=True)
-    download = [sys.executable, "-m", "pip", "download", f"instructor=={version}", "--no-deps", "--no-binary", ":all:"]
-    result = subprocess.run([*download, "-d", str(cache), "-q"], capture_output=True, text=True, timeout=120)
-    archive = cache / f"instructor-{version}.tar.gz"
-    if result.returncode != 0 or not archive.exists():
-        pytest.skip(f"could not download instructor's sdist from PyPI: {result.stderr.strip()[-300:]}")
-    with tarfile.open(archive) as tar:
-        tar.extractall(cache, filter="data")
+    folder = os.environ.get(SOURCE_ENV)
+    root = Path(folder) / f"instructor-{version}" if folder else None
+    if root is None or not (root / "tests").is_dir():
+        why = (
+            f"instructor {version}'s source is not unpacked in ${SOURCE_ENV} ({folder or 'unset'}): "
+            f"bash .ci/instructor-tests.sh <dir> fetches it"
+        )
+        if os.environ.get(REQUIRED_ENV):
+            pytest.fail(why)
+        pytest.skip(why)
     return root
 
 
 def test_instructor_own_streaming_tests_pass_with_the_integration(tmp_path: Path) -> None:
-    cache = Path(os.environ.get("MIDSTREAM_INSTRUCTOR_SRC", Path.home() / ".cache" / "midstream-instructor-sdist"))
-    root = instructor_source(cache)
+    root = instructor_source()
     for name, text in PLUGINS.items():
         (tmp_path / name).write_text(textwrap.dedent(text))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}

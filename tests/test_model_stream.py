@@ -1491,7 +1491,9 @@ def test_an_exception_from_inside_a_feed_is_sticky_and_keeps_what_was_shown() ->
 
 
 def test_iter_items_and_stream_make_an_inner_exception_sticky_too() -> None:
-    text = '{"first": {"name": "a", "code": "ok"}, "rest": [{"name": "b", "code": "ok"}, {"name": "c", "code": "boom"}]}'
+    text = (
+        '{"first": {"name": "a", "code": "ok"}, "rest": [{"name": "b", "code": "ok"}, {"name": "c", "code": "boom"}]}'
+    )
     got: list[Any] = []
     with pytest.raises(RuntimeError, match="own bug"):
         for item in midstream.iter_items(Fragile, [text[:80], text[80:]], path=("rest",)):

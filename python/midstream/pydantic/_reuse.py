@@ -24,12 +24,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import pydantic
 from pydantic import TypeAdapter
 from pydantic_core import SchemaValidator
 
 from midstream.pydantic._cache import TypeCache
 
-__all__ = ["UnionValidated", "Validated", "reusing_validator"]
+__all__ = ["PYDANTIC_FLOOR", "UnionValidated", "Validated", "reusing_validator"]
+
+#: The oldest pydantic midstream works with (pyproject.toml declares it; CI tests it): the first whose
+#: SchemaValidator takes ``_use_prebuilt`` (see ``_build``).
+PYDANTIC_FLOOR = (2, 13)
+if tuple(int(part) for part in pydantic.VERSION.split(".")[:2]) < PYDANTIC_FLOOR:
+    raise ImportError(
+        f"midstream needs pydantic>={'.'.join(map(str, PYDANTIC_FLOOR))}, found pydantic {pydantic.VERSION}"
+    )
 
 Token = type | str  # a record's class, or the JSON kind ("object" / "array") of another container
 

@@ -503,8 +503,20 @@ fn convert_number<'py>(
                 return Ok(small.into_pyobject(py)?.into_any());
             }
         }
-        // Python's own int() keeps big integers exact and enforces sys.get_int_max_str_digits().
-        return py.get_type::<PyInt>().call1((text,));
+        // Python's own int() keeps big integers exact and enforces sys.get_int_max_str_digits(). A JSON integer
+        // can only fail that limit: say so in words that do not change with the Python version.
+        return py.get_type::<PyInt>().call1((text,)).map_err(|error| {
+            if !error.is_instance_of::<pyo3::exceptions::PyValueError>(py) {
+                return error;
+            }
+            let digits = text.trim_start_matches('-').len();
+            let ours = pyo3::exceptions::PyValueError::new_err(format!(
+                "an integer of {digits} digits is over Python's limit for integers from text \
+                 (sys.set_int_max_str_digits() raises it)"
+            ));
+            ours.set_cause(py, Some(error));
+            ours
+        });
     }
     // Rust's parser rounds correctly, as Python's float() does; out-of-range values become inf, as in json.loads.
     match text.parse::<f64>() {
