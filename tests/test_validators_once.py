@@ -276,9 +276,31 @@ class HoldsTD(pydantic.BaseModel):
     td: TD
 
 
+def seen(value: Any) -> Any:
+    CALLS["seen", repr(value)] += 1
+    return value
+
+
+class Inner(typing_extensions.TypedDict):
+    code: Annotated[str, BeforeValidator(seen)]
+
+
+class Short(pydantic.BaseModel):
+    tag: str
+    f0: str
+
+
+class Long(pydantic.BaseModel):
+    tag: str
+    f0: Inner
+    f1: str
+
+
 @pytest.mark.parametrize(
     ("tp", "text"),
     [
+        # the variant is known only at `f1`: `f0`, seen before, is validated once, with the whole union
+        (list[Short | Long], '[{"tag": "b", "f0": {"code": "x"}, "f1": ""}]'),
         (HoldsTD, '{"td": {"n": 1}}'),
         (tuple[Annotated[int, AfterValidator(double)], str], '[1, "a"]'),
         (list[TD], '[{"n": 1}, {"n": 2}]'),
@@ -286,7 +308,15 @@ class HoldsTD(pydantic.BaseModel):
         (dict[str, TD], '{"a": {"n": 1}}'),
         (Annotated[TD, AfterValidator(lambda v: {"n": double(v["n"])})] | None, '{"n": 1}'),
     ],
-    ids=["TypedDict in a model", "tuple", "list of TypedDicts", "tuple of TypedDicts", "dict", "optional"],
+    ids=[
+        "union decided late",
+        "TypedDict in a model",
+        "tuple",
+        "list of TypedDicts",
+        "tuple of TypedDicts",
+        "dict",
+        "optional",
+    ],
 )
 def test_validators_inside_typed_dicts_and_tuples_run_once(tp: Any, text: str) -> None:
     want, want_calls = _whole(tp, text)

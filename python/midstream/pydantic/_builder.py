@@ -47,6 +47,7 @@ from midstream.pydantic._shapes import (
     RawShape,
     RecordShape,
     Shape,
+    UnionLeafShape,
     json_kind,
 )
 
@@ -345,6 +346,10 @@ class PartialBuilder:
                 new.done(key, raw, raw)
                 continue
             shape = shape.resolve(json_kind(raw))
+            if new.quiet and not _checks_without_validators(shape):
+                # The variant is validated whole when it finishes (its validators run then, once): a container
+                # seen before the variant was known is shown then too.
+                continue
             try:
                 display = shape.check(raw)
             except pydantic.ValidationError as error:
@@ -362,6 +367,12 @@ def _shows_in_live_value(kind: str, value: Any) -> bool:
     if kind == "begin":
         return value in ("object", "array", "string")
     return not isinstance(value, str | list | dict)
+
+
+def _checks_without_validators(shape: Shape) -> bool:
+    """Whether ``shape.check`` runs no validator: a scalar's type and constraints (a union's variants may have
+    validators of their own)."""
+    return isinstance(shape, LeafShape) and not isinstance(shape, UnionLeafShape)
 
 
 def _check_scalar(shape: Shape, value: Any) -> Any:
