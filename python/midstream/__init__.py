@@ -24,6 +24,7 @@ from midstream._native import DEFAULT_MAX_DEPTH, Event, Parser
 from midstream.clients import AsyncStructuredStream, StructuredStream, from_anthropic, from_openai
 from midstream.pydantic import (
     AsyncPartialStream,
+    ItemReader,
     ModelStream,
     Partial,
     PartialStream,
@@ -40,6 +41,7 @@ __all__ = [
     "AsyncStructuredStream",
     "Event",
     "IncompleteJSONError",
+    "ItemReader",
     "JSONError",
     "ModelStream",
     "Parser",

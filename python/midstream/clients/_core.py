@@ -19,8 +19,7 @@ from midstream._native import Parser
 from midstream.clients._schema import Target
 from midstream.providers.follow import Follower
 from midstream.providers.source import EventReader, payload_of
-from midstream.pydantic._iterate import _ItemReader
-from midstream.pydantic._model_stream import ModelStream
+from midstream.pydantic import ItemReader, ModelStream
 
 T = TypeVar("T")
 Mode = Literal["partial", "iterable"]
@@ -105,8 +104,8 @@ class Attempt:
         self._reader = EventReader(dialect.provider)
         self._follower = Follower()
         self._model: ModelStream[Any] = ModelStream(target.stream_type, fail_fast=fail_fast)
-        self._items: _ItemReader[Any] | None = (
-            _ItemReader(item_type, ("items",), fail_fast, 512) if mode == "iterable" else None
+        self._items: ItemReader[Any] | None = (
+            ItemReader(item_type, ("items",), fail_fast=fail_fast) if mode == "iterable" else None
         )
         self.final: Any = None
         # create_iterable: items an earlier attempt already handed over are not handed over again; a new attempt

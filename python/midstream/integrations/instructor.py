@@ -223,7 +223,7 @@ class _PartialDecoder:
             return partial
         # instructor validates the finished document with strict= as given (create_partial passes strict=True):
         # the same, once, on the parsed document.
-        return self.model.model_validate(self.stream._parser.value, strict=self.strict)
+        return self.model.model_validate(self.stream.document, strict=self.strict)
 
     def finish(self) -> None:
         # instructor validates the whole document at the end if it is complete, and says nothing if it was cut off.

@@ -4,8 +4,24 @@
 names the type of a partial in annotations.
 """
 
-from midstream.pydantic._iterate import AsyncPartialStream, PartialStream, aiter_items, iter_items, stream
+from midstream.pydantic._iterate import (
+    AsyncPartialStream,
+    ItemReader,
+    PartialStream,
+    aiter_items,
+    iter_items,
+    stream,
+)
 from midstream.pydantic._model_stream import ModelStream
 from midstream.pydantic._partial_type import Partial
 
-__all__ = ["AsyncPartialStream", "ModelStream", "Partial", "PartialStream", "aiter_items", "iter_items", "stream"]
+__all__ = [
+    "AsyncPartialStream",
+    "ItemReader",
+    "ModelStream",
+    "Partial",
+    "PartialStream",
+    "aiter_items",
+    "iter_items",
+    "stream",
+]

@@ -161,10 +161,26 @@ def stream(
 # items of one array
 
 
-class _ItemReader(Generic[T]):
-    """Parses a document and collects each finished, validated item of the array at ``path``, keeping none."""
+class ItemReader(Generic[T]):
+    """The push side of ``iter_items``: ``feed`` chunks, take the finished, validated items of the array at
+    ``path`` from ``items`` (a deque: pop them, nothing else keeps them); ``finish`` at the end of the input::
 
-    def __init__(self, item_type: Any, path: Path, fail_fast: bool, max_depth: int) -> None:
+        >>> reader = ItemReader(int, ("data",))
+        >>> reader.feed('{"data": [1, 2')
+        >>> list(reader.items)
+        [1]
+        >>> reader.feed(", 3]}")
+        >>> reader.finish()
+        >>> list(reader.items)
+        [1, 2, 3]
+
+    ``finish`` raises ``pydantic.ValidationError`` for the invalid items (skipped), or ``IncompleteJSONError``;
+    ``fail_fast=True`` raises from the ``feed`` that finishes an invalid item.
+    """
+
+    def __init__(
+        self, item_type: Any, path: Path = (), *, fail_fast: bool = False, max_depth: int = DEFAULT_MAX_DEPTH
+    ) -> None:
         self.path = path
         self.items: deque[T] = deque()
         self.parser = Parser(events=True, max_depth=max_depth, forget_items_at=path)
@@ -241,7 +257,7 @@ def iter_items(
     """
     from midstream.providers.follow import followed_text  # the layer above this one
 
-    reader: _ItemReader[Any] = _ItemReader(item_type, tuple(path), fail_fast, max_depth)
+    reader: ItemReader[Any] = ItemReader(item_type, tuple(path), fail_fast=fail_fast, max_depth=max_depth)
     items = reader.items
     try:
         for chunk in followed_text(source, provider, fenced=fenced):
@@ -292,7 +308,7 @@ async def aiter_items(
     """``iter_items`` for an async source."""
     from midstream.providers.follow import afollowed_text  # the layer above this one
 
-    reader: _ItemReader[Any] = _ItemReader(item_type, tuple(path), fail_fast, max_depth)
+    reader: ItemReader[Any] = ItemReader(item_type, tuple(path), fail_fast=fail_fast, max_depth=max_depth)
     items = reader.items
     try:
         async for chunk in afollowed_text(source, provider, fenced=fenced):

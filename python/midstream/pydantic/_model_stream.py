@@ -155,6 +155,11 @@ class ModelStream(Generic[T]):
         return self._builder.hand_out()  # type: ignore[no-any-return]
 
     @property
+    def document(self) -> Any:
+        """The JSON value parsed so far, untyped (``Parser.value``: live, changed by later feeds)."""
+        return self._parser.value
+
+    @property
     def complete(self) -> bool:
         """Whether the whole value has finished and validated."""
         return self._builder.complete
