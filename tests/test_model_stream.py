@@ -493,6 +493,24 @@ def test_a_partial_nobody_keeps_is_built_on_in_place() -> None:
     assert stream.partial.items[1].name == "x"
 
 
+def test_the_loop_that_keeps_the_latest_partial_copies_nothing() -> None:
+    """``p = stream.feed(chunk)`` holds the last partial while the next chunk is fed: the stream then goes on with
+    the partial it handed out before that one (nobody holds it any more), brought up to date, not with a copy."""
+    items = ", ".join(f'{{"id": {i}, "name": "n{i}"}}' for i in range(200))
+    text = f'{{"id": 1, "items": [{items}]}}'
+    stream = ModelStream(Order)
+    partial = stream.feed(text[:100])
+    lists: set[int] = set()
+    for start in range(100, len(text) - 3, 3):
+        previous = (partial, partial.model_dump())
+        partial = stream.feed(text[start : start + 3])
+        assert previous[0].model_dump() == previous[1]  # what was handed out before did not change
+        lists.add(id(partial.items))
+    assert len(lists) == 2  # two lists, taking turns, each brought up to date: no copy of 200 items per chunk
+    stream.feed(text[start + 3 :])
+    assert stream.finish() == Order.model_validate_json(text)
+
+
 def test_partials_with_untyped_parts_are_snapshots_too() -> None:
     """``Any`` and ``dict`` fields show the parser's own value while they grow: kept partials hold copies."""
 

@@ -8,10 +8,11 @@ much came before it or how big the schema is.
 
 Partials handed out are snapshots. The builder changes its partial in place, and only the open containers (the
 frames on its stack) ever change; finished parts never do. After a partial was handed out (``hand_out``), the
-first change walks the open path from the root and copies (shallowly) each open container that someone besides
-the builder still holds, by its reference count, re-linking the copy into its parent: a caller that keeps every
-partial gets a new object each time with the finished parts shared, a caller that drops each one costs a few
-reference counts per chunk and no copy.
+first change walks the open path from the root (``_unshare``) and, for each open container that someone besides
+the builder still holds (by reference count), goes on with another partial: the one handed out before, brought
+up to date from the frame's log, if its holder let go of it, else a shallow copy; either is linked into its
+parent. A caller that drops each partial costs a few reference counts per chunk; one that holds the latest while
+feeding the next costs one chunk's changes replayed; one that keeps them all, a shallow copy of the open path.
 """
 
 from __future__ import annotations
@@ -65,14 +66,12 @@ class _Held:
         self.display = display
 
 
-def _call_overhead() -> int:
-    """What ``getrefcount(frame.display)`` counts beyond the real holders (its own argument, on CPython)."""
-    probe = _Held([])
-    return getrefcount(probe.display) - 1
-
-
-#: The reference count of an open container that only the builder holds: its frame, its parent's partial.
-_ONLY_OURS = 2 + _call_overhead()
+#: The reference count, as ``getrefcount(frame.display)`` sees it, of an open container's partial that only the
+#: builder holds: its frame, and its parent's partial.
+_PROBE = _Held([])
+#: What ``getrefcount(frame.display)`` counts beyond the real holders: its own argument, on CPython.
+_ARGUMENT = getrefcount(_PROBE.display) - 1
+_ONLY_OURS = 2 + _ARGUMENT
 
 
 class PartialBuilder:
@@ -182,7 +181,7 @@ class PartialBuilder:
             frame.step = step
             self.stack.append(frame)
             if frame.display is not None:
-                frame.linked = self._show(top, step, frame.display)
+                frame.linked = self._show(top, step, frame.display, open_child=True)
             return
         self.leaf = (top, path, shape)
         self.text_shown = kind == "string" and shape.grows
@@ -282,25 +281,61 @@ class PartialBuilder:
     # ------------------------------------------------------------------------------------------------------------
     # changing the partial: copy first what a caller still holds
 
-    def _show(self, frame: Frame, step: Step, value: Any) -> bool:
+    def _show(self, frame: Frame, step: Step, value: Any, *, open_child: bool = False) -> bool:
         if self.shared:
             self._unshare()
-        held = frame.show(step, value)
+        held = frame.show(step, value, open_child=open_child)
         if held:
             self.changed = True
         return held
 
     def _unshare(self) -> None:
-        """Before the first change after a hand-out: copy each open container a caller still holds, top down.
+        """Before the first change after a hand-out: make every open container on the path writable.
 
-        (Called as ``if self.shared: self._unshare()`` before every change: a call per change is what it saves.)"""
+        Top down, each frame's partial is checked for holders besides the builder: its reference count, less the
+        references the builder's own partials hold (the parent's current and spare partials may hold it), and
+        whether a parent partial that holds it is itself held. A held partial is left to its holder: the frame
+        goes on with its spare brought up to date, if nobody holds that one (the usual loop, which keeps the
+        latest partial while it feeds the next chunk), or else with a shallow copy. Then it is linked into its
+        parent's current partial. (Called as ``if self.shared: self._unshare()`` before every change.)"""
         self.shared = False
         parent: Frame = self.root
+        parent_held, spare_held = False, False  # whether the parent's display and spare are held
+        parent_moved = False  # whether the parent went on with another partial in this walk
         for frame in self.stack:
-            if frame.linked and frame.copied and getrefcount(frame.display) > _ONLY_OURS:
-                frame.display = frame.copy_display()
-                parent.show(frame.step, frame.display)
-            parent = frame
+            if frame is parent:
+                continue  # the root frame
+            if not (frame.linked and frame.copied):
+                parent, parent_held, spare_held, parent_moved = frame, False, False, False  # nothing below is shown
+                continue
+            if not (parent_moved or parent_held) and frame.spare is None and getrefcount(frame.display) <= _ONLY_OURS:
+                # The usual case, nobody holds anything: only the frame and its parent's partial hold it.
+                parent, parent_held, spare_held, parent_moved = frame, False, False, False
+                continue
+            # Whose references a partial has: the frame's own attribute, and where the parent's display and spare
+            # hold the open child (ids: a local that held the object would count as a reference).
+            in_display = id(parent.slot(parent.display))
+            in_spare = id(parent.slot(parent.spare)) if parent.spare is not None else 0
+            this = id(frame.display)
+            ours = 1 + (in_display == this) + (in_spare == this)
+            held = getrefcount(frame.display) - _ARGUMENT > ours
+            held = held or (in_display == this and parent_held) or (in_spare == this and spare_held)
+            spare_now = False
+            if frame.spare is not None:
+                other = id(frame.spare)
+                ours = 1 + (in_display == other) + (in_spare == other)
+                spare_now = getrefcount(frame.spare) - _ARGUMENT > ours
+                spare_now = spare_now or (in_display == other and parent_held) or (in_spare == other and spare_held)
+            moved = held
+            if held:
+                if frame.spare is not None and not spare_now:
+                    frame.catch_up()
+                else:
+                    frame.branch()
+                spare_now = True  # the partial handed out, now the spare
+            if in_display != id(frame.display):
+                parent.relink(frame.display)
+            parent, parent_held, spare_held, parent_moved = frame, False, spare_now, moved
 
     # ------------------------------------------------------------------------------------------------------------
     # failures
@@ -356,7 +391,7 @@ class PartialBuilder:
                 self._fail(new, (*path, key), errors_of(error))
                 continue
             new.done(key, display, shape.checked_input(display, raw))
-        new.linked = self._show(self.stack[-2], new.step, new.display)
+        new.linked = self._show(self.stack[-2], new.step, new.display, open_child=True)
 
 
 def _shows_in_live_value(kind: str, value: Any) -> bool:
@@ -428,7 +463,7 @@ class PathFrame(Frame):
             self.index += 1
         return self.shape.child if step == self.shape.step else _SKIPPED
 
-    def show(self, step: Step, value: Any) -> bool:
+    def show(self, step: Step, value: Any, *, open_child: bool = False) -> bool:
         return False
 
     def drop(self, step: Step) -> None:

@@ -7,7 +7,11 @@ not followed one by one (``Any``, a container where a scalar was declared, an in
 they see only their direct children.
 
 Each frame knows where it sits in its parent (``step``) and whether the parent's partial holds its own
-(``linked``), so that the builder can copy a partial a caller still holds before changing it (see ``_builder``).
+(``linked``), so that the builder can leave alone a partial a caller still holds (see ``_builder``). For that a
+frame may keep two partials: ``display``, the one it changes, and ``spare``, the one handed out before it; while
+there is a spare, every change to ``display`` is also written to ``log``, so that the spare, once its holder lets
+go of it, can be brought up to date (``catch_up``) and changed in turn: a caller that keeps only the latest
+partial costs the changes of one chunk, never a copy of a long list.
 """
 
 from __future__ import annotations
@@ -31,6 +35,18 @@ from midstream.pydantic._shapes import (
 
 Step = str | int | None
 ErrorList = list[dict[str, Any]]
+Op = tuple[Any, ...]
+
+
+class _Open:
+    """Logged in place of an open child's partial: the builder links the right one when it changes buffers."""
+
+    __slots__ = ()
+
+
+OPEN = _Open()
+#: A spare so far behind is dropped (a copy is cheaper than replaying this many changes).
+_LOG_LIMIT = 256
 
 
 class PartFailed(Exception):
@@ -64,6 +80,8 @@ class Frame:
         self.deferred = False
         self.step: Step = None  # its key or index in the parent
         self.linked = False  # whether the parent's partial holds `display`
+        self.spare: Any = None  # the partial handed out before `display`
+        self.log: list[Op] | None = None  # the changes made to `display` since it matched `spare`
 
     @property
     def quiet(self) -> bool:
@@ -74,9 +92,44 @@ class Frame:
         """The shape of the child that begins at ``step`` (None: not part of the type; keep it raw)."""
         raise NotImplementedError
 
-    def show(self, step: Step, value: Any) -> bool:
-        """The open child at ``step`` now displays as ``value``; whether this frame's partial holds it."""
+    def show(self, step: Step, value: Any, *, open_child: bool = False) -> bool:
+        """The open child at ``step`` now displays as ``value`` (``open_child``: the partial of a frame above this
+        one); whether this frame's partial holds it."""
         raise NotImplementedError
+
+    def _logged(self, op: Op, open_child: bool) -> None:
+        log = self.log
+        if log is None:
+            return
+        if len(log) >= _LOG_LIMIT:
+            self.spare = self.log = None
+        else:
+            log.append((*op[:-1], OPEN) if open_child else op)
+
+    def apply(self, buffer: Any, op: Op) -> None:
+        """Make a logged change to ``buffer``."""
+        raise NotImplementedError
+
+    def slot(self, buffer: Any) -> Any:
+        """What ``buffer`` holds where the open child sits (for telling whose references a partial has)."""
+        return None
+
+    def relink(self, value: Any) -> None:
+        """Put ``value``, the open child's partial, where it sits in ``display`` (not logged)."""
+
+    def catch_up(self) -> None:
+        """Bring ``spare`` up to date and make it the one that changes; ``display`` becomes the spare."""
+        assert self.log is not None
+        spare = self.spare
+        for op in self.log:
+            self.apply(spare, op)
+        self.spare, self.display = self.display, spare
+        self.log = []
+
+    def branch(self) -> None:
+        """Go on with a copy: the partial handed out becomes the spare."""
+        self.spare, self.display = self.display, self.copy_display()
+        self.log = []
 
     def done(self, step: Step, value: Any, given: Any) -> None:
         """The child at ``step`` finished valid: it shows as ``value``; ``given`` is what this container is
@@ -107,12 +160,18 @@ class RootFrame(Frame):
     def child_shape(self, step: Step) -> Shape:
         return self.shape
 
-    def show(self, step: Step, value: Any) -> bool:
+    def show(self, step: Step, value: Any, *, open_child: bool = False) -> bool:
         self.display = value
         return True
 
     def drop(self, step: Step) -> None:
         pass  # an invalid root keeps its last partial; finish() reports it
+
+    def slot(self, buffer: Any) -> Any:
+        return buffer
+
+    def relink(self, value: Any) -> None:
+        self.display = value
 
 
 class RecordFrame(Frame):
@@ -134,12 +193,27 @@ class RecordFrame(Frame):
         self.spec = spec = self.fields.get(step)  # type: ignore[arg-type]
         return spec.shape if spec is not None else None
 
-    def show(self, step: Step, value: Any) -> bool:
+    def show(self, step: Step, value: Any, *, open_child: bool = False) -> bool:
         spec = self.spec
         if spec is None or spec.hidden:
             return False
         self.shape.set_field(self.display, spec, value)
+        if self.log is not None:
+            self._logged(("set", spec, value), open_child)
         return True
+
+    def apply(self, buffer: Any, op: Op) -> None:
+        if op[0] == "set":
+            self.shape.set_field(buffer, op[1], op[2])
+        else:
+            self.shape.unset_field(buffer, op[1])
+
+    def slot(self, buffer: Any) -> Any:
+        return None if self.spec is None else self.shape.get_field(buffer, self.spec)
+
+    def relink(self, value: Any) -> None:
+        if self.spec is not None and not self.spec.hidden:
+            self.shape.set_field(self.display, self.spec, value)
 
     def done(self, step: Step, value: Any, given: Any) -> None:
         self.inputs[step] = given  # type: ignore[index]
@@ -152,6 +226,8 @@ class RecordFrame(Frame):
         if self.spec is not None:
             self.invalid.update((self.spec.key, self.spec.name))
             self.shape.unset_field(self.display, self.spec)
+            if self.log is not None:
+                self._logged(("unset", self.spec), False)
 
     def finish(self, raw: Any) -> tuple[Any, Any]:
         if self.deferred:
@@ -196,15 +272,34 @@ class ListFrame(Frame):
         limit = self.shape.max_length
         return limit is not None and self.count > limit
 
-    def show(self, step: Step, value: Any) -> bool:
+    def show(self, step: Step, value: Any, *, open_child: bool = False) -> bool:
         if self.sink is not None or self.item.hidden:
             return False
         if self.shown:
             self.display[-1] = value
+            op = "last"
         else:
             self.display.append(value)
             self.shown = True
+            op = "append"
+        if self.log is not None:
+            self._logged((op, value), open_child)
         return True
+
+    def apply(self, buffer: Any, op: Op) -> None:
+        if op[0] == "last":
+            buffer[-1] = op[1]
+        elif op[0] == "append":
+            buffer.append(op[1])
+        else:
+            buffer.pop()
+
+    def slot(self, buffer: Any) -> Any:
+        return buffer[-1] if self.shown and buffer else None
+
+    def relink(self, value: Any) -> None:
+        if self.shown:
+            self.display[-1] = value
 
     def done(self, step: Step, value: Any, given: Any) -> None:
         if self.sink is not None:
@@ -217,6 +312,8 @@ class ListFrame(Frame):
         if self.shown:
             self.display.pop()
             self.shown = False
+            if self.log is not None:
+                self._logged(("pop",), False)
 
     def finish(self, raw: Any) -> tuple[Any, Any]:
         container = self.shape.container
@@ -235,15 +332,31 @@ class DictFrame(Frame):
         super().__init__(depth, {})
         self.value = shape.value
         self.inputs: dict[Any, Any] = {}
+        self.step_open: Step = None  # the key last shown: the open child's, while it is open
 
     def child_shape(self, step: Step) -> Shape:
         return self.value
 
-    def show(self, step: Step, value: Any) -> bool:
+    def show(self, step: Step, value: Any, *, open_child: bool = False) -> bool:
         if self.value.hidden:
             return False
         self.display[step] = value
+        self.step_open = step
+        if self.log is not None:
+            self._logged(("set", step, value), open_child)
         return True
+
+    def apply(self, buffer: Any, op: Op) -> None:
+        if op[0] == "set":
+            buffer[op[1]] = op[2]
+        else:
+            buffer.pop(op[1], None)
+
+    def slot(self, buffer: Any) -> Any:
+        return buffer.get(self.step_open)
+
+    def relink(self, value: Any) -> None:
+        self.display[self.step_open] = value
 
     def done(self, step: Step, value: Any, given: Any) -> None:
         self.inputs[step] = given
@@ -252,6 +365,8 @@ class DictFrame(Frame):
     def drop(self, step: Step) -> None:
         self.display.pop(step, None)
         self.inputs.pop(step, None)
+        if self.log is not None:
+            self._logged(("pop", step), False)
 
     def finish(self, raw: Any) -> tuple[Any, Any]:
         return self.display, self.inputs

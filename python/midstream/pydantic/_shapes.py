@@ -204,6 +204,9 @@ class RecordShape(Shape):
     def unset_field(self, partial: Any, spec: FieldSpec) -> None:
         raise NotImplementedError
 
+    def get_field(self, partial: Any, spec: FieldSpec) -> Any:
+        raise NotImplementedError
+
     def copy_partial(self, partial: Any) -> Any:
         """A shallow copy of a partial instance, for a partial handed out that must not change."""
         return copy.copy(partial)
@@ -270,6 +273,9 @@ class ModelShape(RecordShape):
         partial.__dict__[spec.name] = self._defaults[spec.name]()
         partial.__pydantic_fields_set__.discard(spec.name)
 
+    def get_field(self, partial: Any, spec: FieldSpec) -> Any:
+        return partial.__dict__.get(spec.name)
+
     def check(self, raw: Any) -> Any:
         return self.cls.model_validate_json(json.dumps(raw))
 
@@ -314,6 +320,9 @@ class DataclassShape(RecordShape):
         field = next(f for f in dataclasses.fields(self.cls) if f.name == spec.name)
         self._set_default(partial, field)
 
+    def get_field(self, partial: Any, spec: FieldSpec) -> Any:
+        return getattr(partial, spec.name, None)
+
 
 class TypedDictShape(RecordShape):
     """A TypedDict: its partial is a plain dict holding the keys seen so far."""
@@ -331,6 +340,9 @@ class TypedDictShape(RecordShape):
 
     def unset_field(self, partial: Any, spec: FieldSpec) -> None:
         partial.pop(spec.key, None)
+
+    def get_field(self, partial: Any, spec: FieldSpec) -> Any:
+        return partial.get(spec.key)
 
     def copy_partial(self, partial: Any) -> Any:
         return dict(partial)
