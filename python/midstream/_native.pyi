@@ -1,9 +1,9 @@
 """Type stubs for the native module built from rust/python (PyO3)."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final, Literal, TypeAlias, final
 
-__all__ = ["DEFAULT_MAX_DEPTH", "Event", "Parser"]
+__all__ = ["DEFAULT_MAX_DEPTH", "Event", "Parser", "TypedParser"]
 
 DEFAULT_MAX_DEPTH: Final[int]
 
@@ -49,3 +49,35 @@ class Parser:
     @property
     def offset(self) -> int: ...
     def drain_events(self) -> list[Event]: ...
+
+@final
+class TypedParser:
+    """The parser and the native typed builder (the engine of ``ModelStream``; see ``pydantic/_native_plan.py``)."""
+
+    def __new__(
+        cls,
+        nodes: list[tuple[Any, ...]],
+        root: list[int],
+        hooks: Any,
+        *,
+        title: Callable[[], str],
+        fail_fast: bool = False,
+        root_check: Callable[[Any], Any] | None = None,
+        max_depth: int = ...,
+        allow_nan: bool = False,
+    ) -> TypedParser: ...
+    def feed(self, chunk: bytes | bytearray | memoryview | str) -> Any: ...
+    def finish(self) -> Any: ...
+    @property
+    def partial(self) -> Any: ...
+    @property
+    def document(self) -> Any: ...
+    def is_complete(self, path: Sequence[_PathElement]) -> bool: ...
+    @property
+    def complete(self) -> bool: ...
+    @property
+    def errors(self) -> list[dict[str, Any]]: ...
+    @property
+    def changed(self) -> bool: ...
+    @changed.setter
+    def changed(self, changed: bool) -> None: ...

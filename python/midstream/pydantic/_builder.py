@@ -364,7 +364,7 @@ class PartialBuilder:
         self._fail(self.stack[index - 1], path, [error])
 
     def validation_error(self) -> pydantic.ValidationError:
-        return pydantic.ValidationError.from_exception_data(self.title(), [_init_error(e) for e in self.errors])
+        return validation_error(self.title(), self.errors)
 
     # ------------------------------------------------------------------------------------------------------------
     # unions decided part-way
@@ -414,6 +414,11 @@ def _check_scalar(shape: Shape, value: Any) -> Any:
     if isinstance(shape, LeafShape) and shape.plain and type(value) is shape.annotation:
         return value
     return shape.check(value)
+
+
+def validation_error(title: str, errors: ErrorList) -> pydantic.ValidationError:
+    """One ValidationError of every part that failed (pydantic error dicts, located in the document)."""
+    return pydantic.ValidationError.from_exception_data(title, [_init_error(e) for e in errors])
 
 
 def _init_error(error: dict[str, Any]) -> Any:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-import threading
 import typing
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar, overload
 
 import pydantic
 
-from midstream._native import DEFAULT_MAX_DEPTH, Parser
-from midstream.pydantic._builder import PartialBuilder, Path
+from midstream._native import DEFAULT_MAX_DEPTH, TypedParser
+from midstream.pydantic import _native_plan
+from midstream.pydantic._native_plan import compile_plan
+from midstream.pydantic._python_engine import PythonEngine
 from midstream.pydantic._reuse import reusing_validator
 from midstream.pydantic._shapes import DictShape, ListShape, ModelShape, RecordShape, Shape, compile_shape
 
@@ -76,37 +78,28 @@ class ModelStream(Generic[T]):
         self.type = tp
         self.fail_fast = fail_fast
         self._shape = compile_shape(tp)
-        self._parser = Parser(events=True, max_depth=max_depth, allow_nan=allow_nan)
-        self._builder = PartialBuilder(
+        self._engine = _engine(
             self._shape,
             title=lambda: type_title(tp),
             fail_fast=fail_fast,
-            snapshot=self._snapshot,
             root_check=_root_check(tp, self._shape),
+            max_depth=max_depth,
+            allow_nan=allow_nan,
         )
-        self._error: BaseException | None = None
-        self._finished = False
-        # Held by feed and finish: a call that overlaps another (another thread, or a callback re-entering
-        # during a feed) is refused, as the Parser refuses it, instead of interleaving two updates of the partial.
-        self._busy = threading.Lock()
+        # The engine's own feed: a chunk goes from bytes to the new partial without a Python frame of ours.
+        self.feed = self._engine.feed  # type: ignore[method-assign]
+
+    @property
+    def native(self) -> bool:
+        """Whether the native engine follows this type (else the Python one: same results, more Python per value)."""
+        return isinstance(self._engine, TypedParser)
 
     # -------------------------------------------------------------------------------------------------------------
     # feeding
 
     def feed(self, chunk: bytes | bytearray | memoryview | str) -> T | None:
         """Parse the next chunk; return the partial (``None`` until the root value has begun)."""
-        if not self._busy.acquire(blocking=False):
-            raise _in_use()
-        try:
-            if self._error is not None:
-                raise self._error
-            try:
-                self._parser.feed(chunk)
-            finally:  # whatever parsed before a syntax error still reaches the partial
-                self._apply()
-            return self._builder.hand_out()  # type: ignore[no-any-return]
-        finally:
-            self._busy.release()
+        return self._engine.feed(chunk)  # type: ignore[no-any-return]
 
     def finish(self) -> T:
         """End of input: return the validated final value.
@@ -114,35 +107,7 @@ class ModelStream(Generic[T]):
         Raises ``midstream.IncompleteJSONError`` if the document was cut short, ``midstream.JSONError`` if it is not
         JSON, and ``pydantic.ValidationError`` (every invalid part, each at its full location) if it does not fit.
         """
-        if not self._busy.acquire(blocking=False):
-            raise _in_use()
-        try:
-            if self._error is not None:
-                raise self._error
-            if not self._finished:
-                try:
-                    self._parser.finish()
-                finally:
-                    self._apply()
-                self._finished = True
-            builder = self._builder
-            if builder.errors:
-                self._error = builder.validation_error()
-                raise self._error
-            return builder.hand_out()  # type: ignore[no-any-return]
-        finally:
-            self._busy.release()
-
-    def _apply(self) -> None:
-        events = self._parser.drain_events()
-        if events:
-            try:
-                self._builder.apply(events)
-            except BaseException as error:
-                # Sticky, like the parser's own errors: a validation error with fail_fast, or anything raised from
-                # inside (a validator's own exception) that left the partial mid-way; what it showed stays.
-                self._error = error
-                raise
+        return self._engine.finish()  # type: ignore[no-any-return]
 
     # -------------------------------------------------------------------------------------------------------------
     # state
@@ -152,32 +117,33 @@ class ModelStream(Generic[T]):
         """The partial value: an instance of the type, or ``None`` before the root begins.
 
         A snapshot: later chunks do not change it. Reading it again before the next change gives the same object."""
-        return self._builder.hand_out()  # type: ignore[no-any-return]
+        return self._engine.partial  # type: ignore[no-any-return]
 
     @property
     def document(self) -> Any:
         """The JSON value parsed so far, untyped (``Parser.value``: live, changed by later feeds)."""
-        return self._parser.value
+        return self._engine.document
 
     @property
     def complete(self) -> bool:
         """Whether the whole value has finished and validated."""
-        return self._builder.complete
+        return self._engine.complete
 
     @property
     def errors(self) -> list[dict[str, Any]]:
         """The validation errors of the parts that finished invalid so far (pydantic's error dicts)."""
-        return list(self._builder.errors)
+        return self._engine.errors
 
     def is_complete(self, path: PathLike = ()) -> bool:
         """Whether the value at ``path`` has finished (keys may be JSON keys or field names, as may indices)."""
         # A field may be read under its name as well as its alias (populate_by_name): any spelling counts.
-        return any(self._parser.is_complete(keys) for keys in json_paths(self._shape, path))
+        return any(self._engine.is_complete(keys) for keys in json_paths(self._shape, path))
 
     @property
     def progress(self) -> float:
         """The fraction of the root's fields that have finished (for a root that is not a record: 0.0 or 1.0)."""
-        if self._builder.complete:
+        engine = self._engine
+        if engine.complete:
             return 1.0
         shape = self._shape
         if not isinstance(shape, RecordShape) or shape.field_count == 0:
@@ -185,35 +151,47 @@ class ModelStream(Generic[T]):
         spellings: dict[str, set[str]] = {}
         for key, spec in shape.fields.items():
             spellings.setdefault(spec.name, set()).add(key)
-        parser = self._parser
-        finished = sum(1 for keys in spellings.values() if any(parser.is_complete((key,)) for key in keys))
+        finished = sum(1 for keys in spellings.values() if any(engine.is_complete((key,)) for key in keys))
         return finished / len(spellings)
 
     @property
     def changed(self) -> bool:
         """Whether the partial changed since this flag was last cleared (``clear_changed``)."""
-        return self._builder.changed
+        return self._engine.changed
 
     def clear_changed(self) -> None:
-        self._builder.changed = False
+        self._engine.changed = False
 
-    def _snapshot(self, path: Path) -> Any:
-        """A copy of the parser's value at ``path`` that later feeds leave alone: the containers still open below
-        it (along the parser's path) are copied, finished values shared."""
-        value = self._parser.value  # reading it also stores the open string into its container
-        for step in path:
-            value = value[step]
-        return copy_open_path(value, self._parser.path[len(path) :])
+
+def _engine(
+    shape: Shape,
+    *,
+    title: Callable[[], str],
+    fail_fast: bool,
+    root_check: Callable[[Any], Any] | None,
+    max_depth: int,
+    allow_nan: bool,
+) -> TypedParser | PythonEngine:
+    """The native engine if the plan covers the type, else the Python one."""
+    plan = compile_plan(shape)
+    if plan is None:
+        return PythonEngine(
+            shape, title=title, fail_fast=fail_fast, root_check=root_check, max_depth=max_depth, allow_nan=allow_nan
+        )
+    nodes, root = plan
+    return TypedParser(
+        nodes,
+        root,
+        _native_plan,
+        title=title,
+        fail_fast=fail_fast,
+        root_check=root_check,
+        max_depth=max_depth,
+        allow_nan=allow_nan,
+    )
 
 
 _MAX_SPELLINGS = 16
-
-
-def _in_use() -> RuntimeError:
-    return RuntimeError(
-        "ModelStream is in use: another feed or finish is running (share a ModelStream between threads only "
-        "behind a lock)"
-    )
 
 
 def json_paths(shape: Shape, path: PathLike) -> list[tuple[str | int, ...]]:
@@ -233,23 +211,6 @@ def json_paths(shape: Shape, path: PathLike) -> list[tuple[str | int, ...]]:
             shape = shape.value
         paths = [(*prefix, spelling) for prefix in paths for spelling in spellings][:_MAX_SPELLINGS]
     return paths
-
-
-def copy_open_path(value: Any, below: typing.Sequence[str | int]) -> Any:
-    """``value`` with the containers along ``below`` (the path still being written) copied, shallowly."""
-    if not isinstance(value, list | dict):
-        return value
-    top = node = value.copy()
-    for step in below:
-        try:
-            child = node[step]  # type: ignore[index]
-        except (KeyError, IndexError):  # a key whose value has not begun
-            break
-        if not isinstance(child, list | dict):
-            break
-        node[step] = child = child.copy()  # type: ignore[index]
-        node = child
-    return top
 
 
 def type_title(tp: Any) -> str:

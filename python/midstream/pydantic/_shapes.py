@@ -212,12 +212,13 @@ class RecordShape(Shape):
         return copy.copy(partial)
 
     @cached_property
-    def _reusing(self) -> SchemaValidator:
+    def children_validator(self) -> SchemaValidator:
+        """The validator of the record from its children's finished values (finished parts as ``Validated``)."""
         return reusing_validator(self.cls)
 
     def validate(self, data: dict[str, Any]) -> Any:
         """Validate the record from its children's finished values (finished parts as ``Validated``)."""
-        return self._reusing.validate_python(data)
+        return self.children_validator.validate_python(data)
 
     def checked_input(self, value: Any, raw: Any) -> Any:
         return Validated(value, self.cls)
@@ -261,9 +262,40 @@ class ModelShape(RecordShape):
         called directly: ``model_construct`` would inspect each factory's signature on every call."""
         return {name: _default_maker(info) for name, info in self.cls.model_fields.items()}
 
+    @cached_property
+    def _blank(self) -> tuple[dict[str, Any], tuple[tuple[str, Callable[[], Any]], ...], bool] | None:
+        """What a fresh partial is made of, when ``model_construct``'s generic steps can be skipped: the field
+        values shared as they are (None for required fields), the ones made anew for each partial, and whether it
+        keeps extra keys. None for a model whose partials ``model_construct`` must make (a ``model_post_init`` or
+        private attributes to set up, a root model)."""
+        cls = self.cls
+        if cls.__pydantic_post_init__ or cls.__pydantic_root_model__:
+            return None
+        shared: dict[str, Any] = {}
+        made: list[tuple[str, Callable[[], Any]]] = []
+        for name, info in cls.model_fields.items():
+            constant, default = _default_of(info)
+            shared[name] = default if constant else None  # a placeholder keeps the fields' order
+            if not constant:
+                made.append((name, default))
+        return shared, tuple(made), cls.model_config.get("extra") == "allow"
+
     def new_partial(self) -> BaseModel:
-        values = {name: make() for name, make in self._defaults.items()}
-        return self.cls.model_construct(_fields_set=set(), **values)
+        blank = self._blank
+        if blank is None:
+            values = {name: make() for name, make in self._defaults.items()}
+            return self.cls.model_construct(_fields_set=set(), **values)
+        # What model_construct does for such a model, without its per-field alias and default lookups.
+        shared, made, keeps_extra = blank
+        values = shared.copy()
+        for name, make in made:
+            values[name] = make()
+        partial = self.cls.__new__(self.cls)
+        _object_setattr(partial, "__dict__", values)
+        _object_setattr(partial, "__pydantic_fields_set__", set())
+        _object_setattr(partial, "__pydantic_extra__", {} if keeps_extra else None)
+        _object_setattr(partial, "__pydantic_private__", None)
+        return partial
 
     def set_field(self, partial: Any, spec: FieldSpec, value: Any) -> None:
         partial.__dict__[spec.name] = value
@@ -474,7 +506,7 @@ def _accepts(shape: Shape, kind: str) -> bool:
 
 
 def _leaf_kinds(annotation: Any) -> frozenset[str]:
-    base = _strip(annotation)[0]
+    base = strip_annotated(annotation)[0]
     if base is type(None):
         return frozenset({"null"})
     if base is bool:
@@ -529,16 +561,28 @@ def _no_default_yet(info: FieldInfo) -> bool:
 _IMMUTABLE = (int, float, str, bool, bytes, type(None), tuple, frozenset, enum.Enum)
 
 
-def _default_maker(info: FieldInfo) -> Callable[[], Any]:
+def _default_of(info: FieldInfo) -> tuple[bool, Any]:
+    """A field's value in a fresh partial: ``(True, value)`` for one shared as it is, ``(False, make)`` for one
+    made anew for each partial (a factory, or a copy of a mutable default)."""
     if _no_default_yet(info):
-        return lambda: None
+        return True, None
     factory = info.default_factory
     if factory is not None:
-        return factory  # type: ignore[return-value]
+        return False, factory
     default = info.default
     if isinstance(default, _IMMUTABLE):
+        return True, default
+    return False, lambda: copy.deepcopy(default)
+
+
+def _default_maker(info: FieldInfo) -> Callable[[], Any]:
+    constant, default = _default_of(info)
+    if constant:
         return lambda: default
-    return lambda: copy.deepcopy(default)
+    return default  # type: ignore[no-any-return]
+
+
+_object_setattr = object.__setattr__
 
 
 def _fields_with_raw_validators(model: type[BaseModel]) -> set[str]:
@@ -581,7 +625,7 @@ def _json_key(name: str, info: FieldInfo) -> str:
     return info.alias or name
 
 
-def _strip(annotation: Any) -> tuple[Any, list[Any]]:
+def strip_annotated(annotation: Any) -> tuple[Any, list[Any]]:
     """Split ``Annotated[T, ...]`` into ``T`` and its metadata, flattening nested ``Annotated``."""
     metadata: list[Any] = []
     while True:
@@ -627,7 +671,7 @@ def _discriminator(metadata: list[Any]) -> str | None:
 
 
 def _compile(annotation: Any) -> Shape:
-    base, metadata = _strip(annotation)
+    base, metadata = strip_annotated(annotation)
     if any(isinstance(item, _RAW_VALIDATOR_TYPES) for item in metadata):
         # Its validator must see the raw value: left to the enclosing part, shown when that part validates.
         return UncheckedShape(annotation)
@@ -665,7 +709,7 @@ def _compile(annotation: Any) -> Shape:
             return ListShape(checked, _compiler(_annotate(args[0], strict)), _max_length(constraints), tuple)
         return RawShape(checked)
     if origin is dict or origin in _MAPPINGS:
-        if not args or _strip(args[0])[0] is not str:
+        if not args or strip_annotated(args[0])[0] is not str:
             return RawShape(checked)
         return DictShape(checked, _compiler(_annotate(args[1], strict)))
     if base in (list, dict, tuple, set):
@@ -707,7 +751,7 @@ def _field_annotation(record: RecordShape, name: str | None) -> Any:
 
 
 def _literal_values(annotation: Any) -> list[Any]:
-    base = _strip(annotation)[0]
+    base = strip_annotated(annotation)[0]
     if get_origin(base) is Literal:
         return list(get_args(base))
     if isinstance(base, type) and issubclass(base, enum.Enum):

@@ -8,6 +8,7 @@ use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use crate::events::{EventKind, EventLog};
 use crate::strings::{KeyCache, TextBuffer};
+use crate::typed::event::{JsonKind, TypedEvent, TypedStep};
 
 /// An open array or object on the path from the root to the value being written.
 pub(crate) struct Frame {
@@ -151,6 +152,10 @@ pub(crate) struct Builder {
     shown_string: Option<(Py<PyString>, usize)>,
     keys: KeyCache,
     pub(crate) events: Option<EventLog>,
+    /// The typed layer's events (`TypedParser`): plain Rust values, no Python object per event.
+    pub(crate) typed: Option<Vec<TypedEvent>>,
+    /// How much of the open string the typed layer has seen.
+    typed_delta_from: usize,
     /// `forget_items_at`: the path of the container whose finished children are dropped.
     forget_path: Option<Vec<PathElement>>,
     /// The last forgetting array that dropped a child, and how many it dropped (for `is_complete` after it
@@ -162,6 +167,7 @@ impl Builder {
     pub(crate) fn new(events: bool, forget_path: Option<Vec<PathElement>>) -> Self {
         Builder {
             events: events.then(EventLog::default),
+            typed: None,
             forget_path,
             ..Builder::default()
         }
@@ -356,6 +362,42 @@ impl Builder {
         Ok(())
     }
 
+    /// A value began (typed events): its kind and where it sits.
+    fn typed_begin(&mut self, py: Python<'_>, kind: JsonKind) {
+        let Some(log) = &mut self.typed else {
+            return;
+        };
+        let step = match self.frames.last().and_then(Frame::child_step) {
+            None => TypedStep::Root,
+            Some(Step::Key(key)) => TypedStep::Key(key.clone_ref(py)),
+            Some(Step::Index(index)) => TypedStep::Index(index),
+        };
+        log.push(TypedEvent::Begin(kind, step));
+    }
+
+    /// A value finished (typed events).
+    fn typed_end(&mut self, value: &Bound<'_, PyAny>) {
+        if let Some(log) = &mut self.typed {
+            log.push(TypedEvent::End(value.clone().unbind()));
+        }
+    }
+
+    /// The open string grew since the typed layer last saw it: tell it the whole text so far (stored in its
+    /// place in the value as well, which a read of `value` would do anyway).
+    fn typed_flush(&mut self, py: Python<'_>) -> PyResult<()> {
+        if self.typed.is_none() || !self.string_open || self.typed_delta_from >= self.text.len() {
+            return Ok(());
+        }
+        let string = self.open_string(py)?;
+        self.store_string(py, string.as_any())?;
+        self.string_dirty = false;
+        self.typed_delta_from = self.text.len();
+        if let Some(log) = &mut self.typed {
+            log.push(TypedEvent::Delta(string.unbind()));
+        }
+        Ok(())
+    }
+
     /// The path of the innermost container's current child (or `()` for the root).
     fn child_path<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         PyTuple::new(py, self.frames.iter().map(|frame| frame.child_element(py)))
@@ -363,6 +405,7 @@ impl Builder {
 
     /// Send the part of the open string not yet reported as a delta event.
     pub(crate) fn flush_delta(&mut self, py: Python<'_>) -> PyResult<()> {
+        self.typed_flush(py)?;
         let Some(events) = &self.events else {
             return Ok(());
         };
@@ -389,6 +432,7 @@ impl Builder {
             Event::EndObject | Event::EndArray => {
                 let frame = self.frames.pop().expect("the core balances containers");
                 let value = frame.container(py);
+                self.typed_end(&value);
                 self.record(py, EventKind::End, value)?;
                 self.child_done(py)?;
             }
@@ -415,9 +459,13 @@ impl Builder {
                 if let Some(events) = &mut self.events {
                     events.delta_from = 0;
                 }
+                self.typed_delta_from = 0;
+                self.typed_begin(py, JsonKind::String);
                 self.record(py, EventKind::Begin, EventKind::type_name(py, "string"))?;
             }
             Event::EndString => {
+                // The typed layer takes the finished string from its end: no growth to report before it.
+                self.typed_delta_from = usize::MAX;
                 self.flush_delta(py)?;
                 let string = self.open_string(py)?.into_any();
                 self.shown_string = None;
@@ -425,6 +473,7 @@ impl Builder {
                 self.string_open = false;
                 self.string_attached = false;
                 self.string_dirty = false;
+                self.typed_end(&string);
                 self.record(py, EventKind::End, string)?;
                 self.child_done(py)?;
             }
@@ -437,11 +486,12 @@ impl Builder {
                     frame.child_open = true;
                     frame.child_attached = false;
                 }
-                let name = match kind {
-                    ScalarKind::Number => "number",
-                    ScalarKind::Bool => "boolean",
-                    ScalarKind::Null => "null",
+                let (name, json_kind) = match kind {
+                    ScalarKind::Number => ("number", JsonKind::Number),
+                    ScalarKind::Bool => ("boolean", JsonKind::Boolean),
+                    ScalarKind::Null => ("null", JsonKind::Null),
                 };
+                self.typed_begin(py, json_kind);
                 self.record(py, EventKind::Begin, EventKind::type_name(py, name))?;
             }
             Event::Number(number) => {
@@ -459,6 +509,7 @@ impl Builder {
 
     fn finish_scalar(&mut self, py: Python<'_>, value: Bound<'_, PyAny>) -> PyResult<()> {
         self.attach(py, &value)?;
+        self.typed_end(&value);
         self.record(py, EventKind::End, value)?;
         self.child_done(py)
     }
@@ -472,6 +523,14 @@ impl Builder {
             (Container::List(list.clone().unbind()), list.into_any())
         };
         self.attach(py, &value)?;
+        self.typed_begin(
+            py,
+            if object {
+                JsonKind::Object
+            } else {
+                JsonKind::Array
+            },
+        );
         let name = if object { "object" } else { "array" };
         self.record(py, EventKind::Begin, EventKind::type_name(py, name))?;
         let forget_children = self.opens_at_forget_path(py);

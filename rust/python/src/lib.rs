@@ -5,6 +5,7 @@ mod errors;
 mod events;
 mod parser;
 mod strings;
+mod typed;
 
 use pyo3::prelude::*;
 
@@ -12,6 +13,7 @@ use pyo3::prelude::*;
 fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<parser::Parser>()?;
     module.add_class::<events::Event>()?;
+    module.add_class::<typed::TypedParser>()?;
     module.add("DEFAULT_MAX_DEPTH", midstream_core::DEFAULT_MAX_DEPTH)?;
     Ok(())
 }

@@ -56,7 +56,7 @@ impl Parser {
     }
 
     /// Feed the next chunk (`bytes`, `bytearray`, `memoryview` or `str`, cut anywhere).
-    fn feed(&mut self, py: Python<'_>, chunk: &Bound<'_, PyAny>) -> PyResult<()> {
+    pub(crate) fn feed(&mut self, py: Python<'_>, chunk: &Bound<'_, PyAny>) -> PyResult<()> {
         if let Ok(bytes) = chunk.cast::<PyBytes>() {
             return self.feed_bytes(py, bytes.as_bytes());
         }
@@ -87,7 +87,7 @@ impl Parser {
     /// The partial value: `None` before the root begins. This is the live object, extended in place by later
     /// feeds (finished parts never change); use `snapshot()` for a copy that stays as it is.
     #[getter]
-    fn value(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn value(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         self.builder.value(py)
     }
 
@@ -105,7 +105,11 @@ impl Parser {
 
     /// Whether the value at `path` has finished. False for values not begun yet.
     #[pyo3(signature = (path = None))]
-    fn is_complete(&mut self, py: Python<'_>, path: Option<&Bound<'_, PyAny>>) -> PyResult<bool> {
+    pub(crate) fn is_complete(
+        &mut self,
+        py: Python<'_>,
+        path: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
         let path: Vec<Bound<'_, PyAny>> = match path {
             None => Vec::new(),
             Some(path) if path.cast::<PyString>().is_ok() => {
@@ -173,7 +177,7 @@ impl Parser {
 
     /// Declare the end of the input and return the final value. Raises `IncompleteJSONError` if the document is
     /// cut short, `JSONError` if it was malformed.
-    fn finish(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn finish(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         if !self.finished {
             self.drive(py, |core, sink| core.finish(sink))?;
             self.finished = true;
@@ -219,6 +223,22 @@ impl Parser {
 }
 
 impl Parser {
+    /// A parser whose value builder also keeps the typed layer's events (see `typed`).
+    pub(crate) fn for_typed(max_depth: usize, allow_nan: bool) -> PyResult<Self> {
+        let mut parser = Parser::new(max_depth, allow_nan, false, None)?;
+        parser.builder.typed = Some(Vec::new());
+        Ok(parser)
+    }
+
+    /// The typed layer's events since the last call.
+    pub(crate) fn take_typed_events(&mut self) -> Vec<crate::typed::event::TypedEvent> {
+        self.builder
+            .typed
+            .as_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+    }
+
     fn feed_bytes(&mut self, py: Python<'_>, bytes: &[u8]) -> PyResult<()> {
         let result = self.drive(py, |core, sink| core.feed(bytes, sink));
         // Report the open string's growth even when the chunk failed later: nothing parsed is lost.

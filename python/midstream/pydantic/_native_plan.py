@@ -1,0 +1,213 @@
+"""The plan of a type for the native typed builder (``midstream._native.TypedParser``), and the few Python steps it
+calls: where pydantic itself must run.
+
+``compile_plan(shape)`` walks the shapes of a type (``_shapes``) and writes each as a node the Rust builder follows
+without asking Python: a record (model, dataclass, TypedDict) with its fields by JSON key, a list, a dict, a scalar
+(plain ``str``/``int``/``float``/``bool``/``None``, checked natively, or any other, checked here), or a value checked
+as a whole. A *place* (a field, an item, the root) is six node ids, one per JSON kind, as ``Shape.resolve(kind)``
+decides. Types whose shapes the native builder does not cover yet (``Any`` and untyped containers shown as parsed,
+unions of records told apart by their keys, records validated from their raw value, fields with their own
+``before``/``wrap``/``plain`` validators) give ``None``: ``ModelStream`` then uses the Python builder
+(``_builder.PartialBuilder``), which covers everything.
+
+The hooks below are called by the native builder: once per record that begins (its partial instance) and
+finishes (its validation, from its children's checked values), once per scalar that is not plain (a Literal, an
+Enum, a constrained number), and when a part fails (its errors, located).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from typing import Any, Literal, get_args, get_origin
+
+import pydantic
+
+from midstream.pydantic._builder import validation_error as _validation_error
+from midstream.pydantic._frames import ErrorList, errors_of
+from midstream.pydantic._reuse import Validated as Validated  # the hooks the native builder reads
+from midstream.pydantic._shapes import (
+    DataclassShape,
+    DictShape,
+    FieldSpec,
+    LeafShape,
+    ListShape,
+    ModelShape,
+    RawShape,
+    RecordShape,
+    Shape,
+    TypedDictShape,
+    UnionLeafShape,
+    strip_annotated,
+)
+
+#: The JSON kinds, in the order of a place's node ids (``JsonKind`` in ``rust/python/src/typed/event.rs``).
+KINDS = ("object", "array", "string", "number", "boolean", "null")
+_PLAIN = {str: 1, int: 2, float: 3, bool: 4, type(None): 5}
+
+Node = tuple[Any, ...]
+Place = list[int]
+
+
+class _Unsupported(Exception):
+    """A shape the native builder does not follow."""
+
+
+def compile_plan(shape: Shape) -> tuple[list[Node], Place] | None:
+    """The nodes and the root place of ``shape``'s type, or ``None`` if the native builder does not cover it."""
+    try:
+        return _Compiler().compile(shape)
+    except _Unsupported:
+        return None
+
+
+class _Compiler:
+    def __init__(self) -> None:
+        self.nodes: list[Node | None] = []
+        self.ids: dict[int, int] = {}
+        self.keep: list[Shape] = []  # resolved shapes may be new objects: kept alive so their ids stay unique
+        self.todo: list[tuple[int, Shape]] = []
+
+    def compile(self, shape: Shape) -> tuple[list[Node], Place]:
+        root = self.place(shape)
+        while self.todo:  # a worklist, not recursion: self-referencing types end here too
+            index, resolved = self.todo.pop()
+            self.nodes[index] = self.describe(resolved)
+        return [node for node in self.nodes if node is not None], root
+
+    def place(self, shape: Shape) -> Place:
+        return [self.node(shape.resolve(kind)) for kind in KINDS]
+
+    def node(self, shape: Shape) -> int:
+        index = self.ids.get(id(shape))
+        if index is None:
+            index = self.ids[id(shape)] = len(self.nodes)
+            self.nodes.append(None)
+            self.keep.append(shape)
+            self.todo.append((index, shape))
+        return index
+
+    def describe(self, shape: Shape) -> Node:
+        if shape.hidden:
+            raise _Unsupported
+        if isinstance(shape, RecordShape):
+            if shape.validates_raw:
+                raise _Unsupported
+            kind = _RECORD_KINDS.get(type(shape))
+            if kind is None:
+                raise _Unsupported
+            fields = {}
+            for key, spec in shape.fields.items():
+                if spec.hidden:
+                    raise _Unsupported
+                fields[key] = (spec.name, spec, self.place(spec.shape), spec.key)
+            return ("record", shape, kind, fields, shape.cls)
+        if isinstance(shape, ListShape):
+            if shape.item.hidden:
+                raise _Unsupported
+            return ("list", shape, self.place(shape.item), shape.max_length, shape.container)
+        if isinstance(shape, DictShape):
+            if shape.value.hidden:
+                raise _Unsupported
+            return ("dict", shape, self.place(shape.value))
+        if isinstance(shape, LeafShape):
+            plain = 0
+            if shape.plain and not isinstance(shape, UnionLeafShape):
+                plain = _PLAIN.get(shape.annotation, 0)
+            choices = None if isinstance(shape, UnionLeafShape) else _choices(shape.annotation)
+            return ("leaf", shape, plain, shape.grows, shape.max_length, choices)
+        if type(shape) is RawShape and not shape.live:
+            return ("checked", shape)
+        raise _Unsupported
+
+
+_RECORD_KINDS: dict[type, str] = {ModelShape: "model", TypedDictShape: "typeddict", DataclassShape: "dataclass"}
+
+
+def _choices(annotation: Any) -> dict[str | int, Any] | None:
+    """For a ``Literal`` or an ``Enum`` of ``str``/``int`` values: what each JSON value of them validates to (the
+    native builder looks a finished scalar up here; a value not found is left to pydantic, which may still accept
+    it in lax mode, or reject it). None for anything else, or for values a lookup could confuse (``True == 1``)."""
+    base, metadata = strip_annotated(annotation)
+    if any(not isinstance(item, pydantic.Strict) for item in metadata):
+        return None
+    if get_origin(base) is Literal:
+        pairs = [(value, value) for value in get_args(base)]
+    elif isinstance(base, type) and issubclass(base, enum.Enum):
+        pairs = [(member.value, member) for member in base]
+    else:
+        return None
+    if not all(type(value) in (str, int) for value, _ in pairs):
+        return None
+    return dict(pairs)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# hooks: what the native builder asks Python for
+
+
+#: The errors the native builder tells from others (``Validated``, imported above, is what it wraps a validated
+#: record in).
+ValidationError = pydantic.ValidationError
+
+
+def new_partial(shape: RecordShape) -> Any:
+    return shape.new_partial()
+
+
+def record_validator(shape: RecordShape) -> Callable[[dict[str, Any]], Any]:
+    """What validates a finished record from its children's values (built the first time one finishes)."""
+    return shape.children_validator.validate_python
+
+
+def record_errors(error: pydantic.ValidationError, invalid: set[str] | None) -> ErrorList:
+    """A finished record's errors, less the "missing" ones of children that failed (reported already)."""
+    errors = errors_of(error)
+    if invalid:
+        errors = [e for e in errors if not (e["loc"] and e["loc"][0] in invalid)]
+    return errors
+
+
+def check(shape: Shape, raw: Any) -> tuple[Any, ...]:
+    """Check a finished value as a whole: ``(True, shown, given)`` or ``(False, errors)``."""
+    try:
+        value = shape.check(raw)
+    except pydantic.ValidationError as error:
+        return (False, errors_of(error))
+    return (True, value, shape.checked_input(value, raw))
+
+
+def check_root(root_check: Callable[[Any], Any], given: Any) -> tuple[Any, ...]:
+    try:
+        return (True, root_check(given))
+    except pydantic.ValidationError as error:
+        return (False, errors_of(error))
+
+
+def unset_field(shape: RecordShape, partial: Any, spec: FieldSpec) -> None:
+    shape.unset_field(partial, spec)
+
+
+def set_dataclass(partial: Any, name: str, value: Any) -> None:
+    object.__setattr__(partial, name, value)
+
+
+def copy_partial(shape: RecordShape, partial: Any) -> Any:
+    return shape.copy_partial(partial)
+
+
+def locate(errors: ErrorList, path: tuple[str | int, ...]) -> ErrorList:
+    return [{**error, "loc": (*path, *error["loc"])} for error in errors]
+
+
+def string_too_long(text: str, limit: int) -> ErrorList:
+    return [{"type": "string_too_long", "loc": (), "input": text, "ctx": {"max_length": limit}}]
+
+
+def list_too_long(partial: list[Any], limit: int, count: int) -> ErrorList:
+    ctx = {"field_type": "List", "max_length": limit, "actual_length": count}
+    return [{"type": "too_long", "loc": (), "input": partial, "ctx": ctx}]
+
+
+def validation_error(title: Callable[[], str], errors: ErrorList) -> pydantic.ValidationError:
+    return _validation_error(title(), errors)

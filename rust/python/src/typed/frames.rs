@@ -1,0 +1,155 @@
+//! Frames: one per open container the typed builder follows, holding that container's partial (`display`) and
+//! what the part holding it will be validated from (`inputs`). The Rust twin of `midstream.pydantic._frames`,
+//! for the shapes a plan covers (records, lists, dicts, scalars, values checked whole).
+//!
+//! Each frame knows where it sits in its parent (`step`) and whether the parent's partial holds its own
+//! (`linked`). A frame may keep two partials: `display`, the one it changes, and `spare`, the one handed out
+//! before it; while there is a spare, every change to `display` is also written to `log`, so that the spare, once
+//! its holder lets go of it, can be brought up to date (`catch_up`) and changed in turn.
+
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PySet, PyString};
+
+use super::event::TypedStep;
+use super::plan::{Field, NodeId, RecordKind};
+
+/// A spare so far behind is dropped (a copy is cheaper than replaying this many changes).
+pub(crate) const LOG_LIMIT: usize = 256;
+
+/// A change made to a frame's partial, replayed onto its spare. `None` as a value stands for the open child's
+/// partial, which the builder links in itself when it changes buffers (Python's `OPEN`).
+pub(crate) enum Op {
+    SetField(usize, Option<Py<PyAny>>),
+    UnsetField(usize),
+    Last(Option<Py<PyAny>>),
+    Append(Option<Py<PyAny>>),
+    Pop,
+    DictSet(Py<PyString>, Option<Py<PyAny>>),
+    DictPop(Py<PyString>),
+}
+
+pub(crate) enum FrameKind {
+    /// The place that holds the root value.
+    Root,
+    /// A model, dataclass or TypedDict; `field` is the open child's field (`None`: a key the type lacks).
+    Record {
+        kind: RecordKind,
+        /// Made only when a partial is handed out while the record is open (a record that begins and ends
+        /// between two hand-outs never has one): until then, what it shows is kept here, field by field.
+        pending: Vec<(usize, Py<PyAny>)>,
+        inputs: Py<PyDict>,
+        /// Keys and names of children that failed (their errors were reported), created when one fails.
+        invalid: Option<Py<PySet>>,
+        field: Option<usize>,
+    },
+    /// An array; `count` items begun in the document, `shown` whether the open one is in the partial yet.
+    List {
+        inputs: Py<PyList>,
+        count: usize,
+        shown: bool,
+        max_length: Option<usize>,
+    },
+    /// An object with arbitrary keys; `open_key` is the key last shown.
+    Dict {
+        inputs: Py<PyDict>,
+        open_key: Option<Py<PyString>>,
+    },
+    /// A container whose children are not followed: checked whole (`Checked`), kept as parsed (`Unknown`), or
+    /// already invalid (`Dead`). `nested` counts the values begun inside it and not finished.
+    Opaque { nested: usize, how: Opaque },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Opaque {
+    Checked,
+    Unknown,
+    Dead,
+}
+
+pub(crate) struct Frame {
+    pub(crate) node: NodeId,
+    pub(crate) kind: FrameKind,
+    pub(crate) step: TypedStep,
+    pub(crate) display: Option<Py<PyAny>>,
+    pub(crate) linked: bool,
+    pub(crate) spare: Option<Py<PyAny>>,
+    pub(crate) log: Option<Vec<Op>>,
+}
+
+impl Frame {
+    pub(crate) fn new(
+        node: NodeId,
+        kind: FrameKind,
+        step: TypedStep,
+        display: Option<Py<PyAny>>,
+    ) -> Frame {
+        Frame {
+            node,
+            kind,
+            step,
+            display,
+            linked: false,
+            spare: None,
+            log: None,
+        }
+    }
+
+    pub(crate) fn is_opaque(&self) -> bool {
+        matches!(self.kind, FrameKind::Opaque { .. })
+    }
+
+    pub(crate) fn logged(&mut self, op: Op) {
+        let Some(log) = &mut self.log else {
+            return;
+        };
+        if log.len() >= LOG_LIMIT {
+            self.spare = None;
+            self.log = None;
+        } else {
+            log.push(op);
+        }
+    }
+}
+
+/// A field of a record partial, set the way its kind needs (a model's `__dict__` and fields set, a dict key).
+/// Dataclasses go through Python (`set_dataclass`), which also handles frozen ones.
+pub(crate) fn set_field(
+    py: Python<'_>,
+    kind: RecordKind,
+    buffer: &Bound<'_, PyAny>,
+    field: &Field,
+    value: &Bound<'_, PyAny>,
+    set_dataclass: &Py<PyAny>,
+) -> PyResult<()> {
+    match kind {
+        RecordKind::Model => {
+            let dict = buffer.getattr(pyo3::intern!(py, "__dict__"))?;
+            dict.cast::<PyDict>()?
+                .set_item(field.name.bind(py), value)?;
+            let fields_set = buffer.getattr(pyo3::intern!(py, "__pydantic_fields_set__"))?;
+            fields_set.cast::<PySet>()?.add(field.name.bind(py))?;
+        }
+        RecordKind::TypedDict => buffer.set_item(field.key.bind(py), value)?,
+        RecordKind::Dataclass => {
+            set_dataclass.call1(py, (buffer, field.name.bind(py), value))?;
+        }
+    }
+    Ok(())
+}
+
+/// The value of a field in a record partial (`None` if unset), for telling whose references a partial has.
+pub(crate) fn get_field<'py>(
+    py: Python<'py>,
+    kind: RecordKind,
+    buffer: &Bound<'py, PyAny>,
+    field: &Field,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    match kind {
+        RecordKind::Model => {
+            let dict = buffer.getattr(pyo3::intern!(py, "__dict__"))?;
+            dict.cast::<PyDict>()?.get_item(field.name.bind(py))
+        }
+        RecordKind::TypedDict => buffer.cast::<PyDict>()?.get_item(field.key.bind(py)),
+        RecordKind::Dataclass => Ok(buffer.getattr(field.name.bind(py)).ok()),
+    }
+}

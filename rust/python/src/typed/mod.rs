@@ -1,0 +1,158 @@
+//! `midstream._native.TypedParser`: the parser and the typed builder in one object, so that a chunk goes from
+//! bytes to an updated partial without a Python call per value (the engine behind `ModelStream`).
+
+pub(crate) mod builder;
+pub(crate) mod event;
+mod frames;
+mod plan;
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+
+use crate::parser::Parser;
+use builder::{Hooks, TypedBuilder};
+use plan::Plan;
+
+/// Parses a document and keeps the typed partial of it.
+///
+/// `nodes` and `root` are the plan `midstream.pydantic._native_plan.compile_plan` makes of a type; `hooks` is the
+/// module whose functions the builder calls where pydantic must run; `title` gives the ValidationError's title.
+#[pyclass(module = "midstream._native", name = "TypedParser")]
+pub(crate) struct TypedParser {
+    parser: Parser,
+    builder: TypedBuilder,
+    /// An exception that left the builder mid-way (a validator's, fail-fast's): raised again by every call.
+    broken: Option<PyErr>,
+    finished: bool,
+}
+
+fn in_use() -> PyErr {
+    PyRuntimeError::new_err(
+        "ModelStream is in use: another feed or finish is running (share a ModelStream between threads only \
+         behind a lock)",
+    )
+}
+
+#[pymethods]
+impl TypedParser {
+    #[new]
+    #[pyo3(signature = (nodes, root, hooks, *, title, fail_fast = false, root_check = None, max_depth = midstream_core::DEFAULT_MAX_DEPTH, allow_nan = false))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        nodes: &Bound<'_, PyList>,
+        root: &Bound<'_, PyAny>,
+        hooks: &Bound<'_, PyAny>,
+        title: Py<PyAny>,
+        fail_fast: bool,
+        root_check: Option<Py<PyAny>>,
+        max_depth: usize,
+        allow_nan: bool,
+    ) -> PyResult<Self> {
+        let plan = Plan::from_py(nodes, root)?;
+        let hooks = Hooks::from_py(hooks)?;
+        Ok(TypedParser {
+            parser: Parser::for_typed(max_depth, allow_nan)?,
+            builder: TypedBuilder::new(py, plan, hooks, fail_fast, root_check, title),
+            broken: None,
+            finished: false,
+        })
+    }
+
+    /// Parse the next chunk; return the partial (`None` until the root value has begun).
+    fn feed(slf: &Bound<'_, Self>, chunk: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let mut this = slf.try_borrow_mut().map_err(|_| in_use())?;
+        if let Some(error) = &this.broken {
+            return Err(error.clone_ref(py));
+        }
+        let parsed = this.parser.feed(py, chunk);
+        // Whatever parsed before a syntax error still reaches the partial.
+        this.apply(py)?;
+        parsed?;
+        this.builder.hand_out(py)
+    }
+
+    /// End of input: the validated final value (raises `IncompleteJSONError`, `JSONError` or `ValidationError`).
+    fn finish(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let mut this = slf.try_borrow_mut().map_err(|_| in_use())?;
+        if let Some(error) = &this.broken {
+            return Err(error.clone_ref(py));
+        }
+        if !this.finished {
+            let parsed = this.parser.finish(py);
+            this.apply(py)?;
+            parsed?;
+            this.finished = true;
+        }
+        if !this.builder.errors.bind(py).is_empty() {
+            let error = this.builder.validation_error(py)?;
+            this.broken = Some(error.clone_ref(py));
+            return Err(error);
+        }
+        this.builder.hand_out(py)
+    }
+
+    /// The partial: a snapshot later chunks do not change.
+    #[getter]
+    fn partial(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        let mut this = slf.try_borrow_mut().map_err(|_| in_use())?;
+        this.builder.hand_out(slf.py())
+    }
+
+    /// The untyped value parsed so far (`Parser.value`: live).
+    #[getter]
+    fn document(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
+        let mut this = slf.try_borrow_mut().map_err(|_| in_use())?;
+        this.parser.value(slf.py())
+    }
+
+    /// Whether the value at `path` (JSON keys and indices) has finished.
+    fn is_complete(slf: &Bound<'_, Self>, path: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let mut this = slf.try_borrow_mut().map_err(|_| in_use())?;
+        this.parser.is_complete(slf.py(), Some(path))
+    }
+
+    /// Whether the whole value has finished and validated.
+    #[getter]
+    fn complete(slf: &Bound<'_, Self>) -> PyResult<bool> {
+        Ok(slf.try_borrow().map_err(|_| in_use())?.builder.complete)
+    }
+
+    /// The validation errors of the parts that finished invalid so far (a new list).
+    #[getter]
+    fn errors(slf: &Bound<'_, Self>) -> PyResult<Py<PyList>> {
+        let this = slf.try_borrow().map_err(|_| in_use())?;
+        let py = slf.py();
+        Ok(PyList::new(py, this.builder.errors.bind(py).iter())?.unbind())
+    }
+
+    /// Whether the partial changed since the flag was last cleared.
+    #[getter]
+    fn changed(slf: &Bound<'_, Self>) -> PyResult<bool> {
+        Ok(slf.try_borrow().map_err(|_| in_use())?.builder.changed)
+    }
+
+    #[setter]
+    fn set_changed(slf: &Bound<'_, Self>, changed: bool) -> PyResult<()> {
+        slf.try_borrow_mut().map_err(|_| in_use())?.builder.changed = changed;
+        Ok(())
+    }
+}
+
+impl TypedParser {
+    /// Follow the events the last feed recorded; an exception from inside is sticky.
+    fn apply(&mut self, py: Python<'_>) -> PyResult<()> {
+        let events = self.parser.take_typed_events();
+        if events.is_empty() {
+            return Ok(());
+        }
+        if let Err(error) = self.builder.apply(py, events) {
+            self.broken = Some(error.clone_ref(py));
+            return Err(error);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,215 @@
+//! The plan: a type compiled (by `midstream.pydantic._native_plan`) into nodes the typed builder follows without
+//! asking Python, one per shape. A *place* is where a value sits (a field, a list item, the root): the node to use
+//! for each JSON kind the value may turn out to have, as `Shape.resolve(kind)` decided it.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString, PyTuple};
+
+use super::event::JsonKind;
+
+pub(crate) type NodeId = usize;
+/// A node per JSON kind, in `JsonKind` order.
+pub(crate) type Place = [NodeId; 6];
+
+/// The kinds of record a partial instance is made of.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RecordKind {
+    /// A model: fields set in its `__dict__` and `__pydantic_fields_set__`.
+    Model,
+    /// A TypedDict: a plain dict.
+    TypedDict,
+    /// A dataclass: fields set by Python (`object.__setattr__`, frozen ones too).
+    Dataclass,
+}
+
+/// A plain scalar type checked natively for a JSON value of its own kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Plain {
+    Str,
+    Int,
+    Float,
+    Bool,
+    None,
+}
+
+pub(crate) struct Field {
+    /// The attribute name.
+    pub(crate) name: Py<PyString>,
+    /// Its own JSON key (a TypedDict partial is keyed by it), whichever spelling the document used.
+    pub(crate) key: Py<PyString>,
+    /// The `FieldSpec`, for Python's own field operations.
+    pub(crate) spec: Py<PyAny>,
+    pub(crate) place: Place,
+}
+
+pub(crate) enum Node {
+    /// A model, TypedDict or dataclass filled in field by field, validated once when it finishes.
+    Record {
+        shape: Py<PyAny>,
+        kind: RecordKind,
+        fields: HashMap<String, usize>,
+        by_index: Vec<Field>,
+        /// The class of its instances (what a `Validated` marker of it carries).
+        cls: Py<PyAny>,
+        /// Validates it from its children's values: asked of Python the first time one finishes.
+        validate: OnceLock<Py<PyAny>>,
+    },
+    /// An array followed item by item.
+    List {
+        item: Place,
+        max_length: Option<usize>,
+        /// What the finished items are gathered into, if not a list (`tuple`, `set`, `frozenset`).
+        container: Option<Py<PyAny>>,
+    },
+    /// An object with arbitrary keys.
+    Dict { value: Place },
+    /// A scalar: shown once finished and checked; a string also while it grows.
+    Leaf {
+        shape: Py<PyAny>,
+        plain: Option<Plain>,
+        grows: bool,
+        max_length: Option<usize>,
+        /// A Literal's or Enum's values: what each JSON `str`/`int` value of them validates to.
+        choices: Option<Py<PyDict>>,
+    },
+    /// A value checked as a whole by its shape when it finishes (shown as `None` until then).
+    Checked { shape: Py<PyAny> },
+    /// A key the type does not declare: kept for validation as parsed, never shown.
+    Unknown,
+}
+
+pub(crate) struct Plan {
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) root: Place,
+    pub(crate) unknown: Place,
+}
+
+impl Plan {
+    /// Read the plan `_native_plan.compile_plan` made: `(nodes, root_place)`.
+    pub(crate) fn from_py(nodes: &Bound<'_, PyList>, root: &Bound<'_, PyAny>) -> PyResult<Plan> {
+        let mut plan = Vec::with_capacity(nodes.len() + 1);
+        for node in nodes.iter() {
+            plan.push(node_from_py(&node)?);
+        }
+        let unknown_id = plan.len();
+        plan.push(Node::Unknown);
+        let root = place_from_py(root, plan.len())?;
+        let count = plan.len();
+        let places = plan.iter().flat_map(|node| -> Vec<&Place> {
+            match node {
+                Node::Record { by_index, .. } => {
+                    by_index.iter().map(|field| &field.place).collect()
+                }
+                Node::List { item, .. } => vec![item],
+                Node::Dict { value, .. } => vec![value],
+                _ => Vec::new(),
+            }
+        });
+        if places.flatten().any(|&id| id >= count) {
+            return Err(PyValueError::new_err(
+                "a place names a node that does not exist",
+            ));
+        }
+        Ok(Plan {
+            nodes: plan,
+            root,
+            unknown: [unknown_id; 6],
+        })
+    }
+
+    pub(crate) fn resolve(&self, place: &Place, kind: JsonKind) -> NodeId {
+        place[kind.index()]
+    }
+}
+
+fn place_from_py(place: &Bound<'_, PyAny>, count: usize) -> PyResult<Place> {
+    let ids: Vec<usize> = place.extract()?;
+    let ids: Place = ids
+        .try_into()
+        .map_err(|_| PyValueError::new_err("a place has one node per JSON kind (6)"))?;
+    if ids.iter().any(|&id| id >= count) {
+        return Err(PyValueError::new_err(
+            "a place names a node that does not exist",
+        ));
+    }
+    Ok(ids)
+}
+
+fn node_from_py(node: &Bound<'_, PyAny>) -> PyResult<Node> {
+    let node = node.cast::<PyTuple>()?;
+    let tag: String = node.get_item(0)?.extract()?;
+    let shape = node.get_item(1)?.unbind();
+    // Node ids are checked against the final count once every node is read.
+    let unchecked = usize::MAX;
+    Ok(match tag.as_str() {
+        "record" => {
+            let kind = match node.get_item(2)?.extract::<String>()?.as_str() {
+                "model" => RecordKind::Model,
+                "typeddict" => RecordKind::TypedDict,
+                "dataclass" => RecordKind::Dataclass,
+                other => {
+                    return Err(PyValueError::new_err(format!(
+                        "unknown record kind {other:?}"
+                    )))
+                }
+            };
+            let table = node.get_item(3)?;
+            let table = table.cast::<PyDict>()?;
+            let mut fields = HashMap::with_capacity(table.len());
+            let mut by_index = Vec::with_capacity(table.len());
+            for (key, field) in table.iter() {
+                let field = field.cast::<PyTuple>()?;
+                fields.insert(key.extract::<String>()?, by_index.len());
+                by_index.push(Field {
+                    name: field.get_item(0)?.cast_into::<PyString>()?.unbind(),
+                    key: field.get_item(3)?.cast_into::<PyString>()?.unbind(),
+                    spec: field.get_item(1)?.unbind(),
+                    place: place_from_py(&field.get_item(2)?, unchecked)?,
+                });
+            }
+            Node::Record {
+                shape,
+                kind,
+                fields,
+                by_index,
+                cls: node.get_item(4)?.unbind(),
+                validate: OnceLock::new(),
+            }
+        }
+        "list" => Node::List {
+            item: place_from_py(&node.get_item(2)?, unchecked)?,
+            max_length: node.get_item(3)?.extract()?,
+            container: Some(node.get_item(4)?)
+                .filter(|container| !container.is_none())
+                .map(Bound::unbind),
+        },
+        "dict" => Node::Dict {
+            value: place_from_py(&node.get_item(2)?, unchecked)?,
+        },
+        "leaf" => Node::Leaf {
+            shape,
+            plain: match node.get_item(2)?.extract::<u8>()? {
+                0 => None,
+                1 => Some(Plain::Str),
+                2 => Some(Plain::Int),
+                3 => Some(Plain::Float),
+                4 => Some(Plain::Bool),
+                5 => Some(Plain::None),
+                other => return Err(PyValueError::new_err(format!("unknown plain type {other}"))),
+            },
+            grows: node.get_item(3)?.extract()?,
+            max_length: node.get_item(4)?.extract()?,
+            choices: node.get_item(5)?.extract()?,
+        },
+        "checked" => Node::Checked { shape },
+        other => {
+            return Err(PyValueError::new_err(format!(
+                "unknown plan node {other:?}"
+            )))
+        }
+    })
+}
