@@ -2,11 +2,15 @@
 
     python benches/compare_models.py [--items 100 1000] [--fields 40] [--nested 4] [--repeat N] [--json PATH]
 
-Three measurements (targets: DESIGN.md, "Performance targets"):
+Four measurements (targets: DESIGN.md, "Performance targets"):
 
 * a ``Catalog(items: list[Item])`` of ``--items[0]`` LLM-like items, its JSON in 1-8 character ``str`` chunks, the
   partial touched after every chunk: ``ModelStream(Catalog).feed`` vs ``Partial[Catalog].model_from_chunks``;
 * midstream's cost per chunk at ``--items[-1]`` items against ``--items[0]`` (it should stay flat);
+* the typed layer against its floors on the ``--items[-1]`` catalog: the partial read after every 1-8 character
+  chunk vs ``Parser.value`` read after every chunk; every partial kept (``list(midstream.stream(...))``) vs
+  ``Parser.snapshot()`` kept after every chunk; ``ModelStream`` over 1-4 KiB chunks vs one ``model_validate_json``
+  of the finished text (targets: issue 14, at most 2x, 2x and 3x);
 * the first partial of a 3-level schema with ``--fields`` fields per model (``--nested`` of them nested models at
   the two upper levels), from model classes created anew (``pydantic.create_model``) before every timed run:
   ``ModelStream(Root)`` + the first chunk(s) vs ``Partial[Root]`` + the first partial of ``model_from_chunks``.
@@ -49,6 +53,12 @@ INSTRUCTOR_FIRST_PARTIAL_QUOTED = "0.25–1.3 s"
 
 MIDSTREAM = "midstream `ModelStream`"
 INSTRUCTOR = "instructor `Partial`"
+#: The typed layer against its floors (issue 14): ModelStream's time over the floor's, at most.
+FLOOR_TARGETS = {
+    "partial read after every 1–8 B chunk": ("`Parser.value` read after every chunk", 2.0),
+    "every partial kept": ("`Parser.snapshot()` kept after every chunk", 2.0),
+    "1–4 KiB chunks": ("one `model_validate_json` of the finished text", 3.0),
+}
 
 
 @dataclass
@@ -123,6 +133,39 @@ def catalog_cases(workload: models.CatalogWorkload, *, instructor: bool) -> list
     return out
 
 
+def floor_cases(workload: models.CatalogWorkload) -> list[Case]:
+    """The typed layer against what it is built on, on the same catalog: the parser's own value (read after
+    every chunk, or a snapshot of it kept), and pydantic's validation of the finished text."""
+    what = f"{workload.n_bytes:,} B JSON"
+    small, big = workload.chunks, workload.big_chunks
+    expected = workload.expected
+
+    def same(_: Any, result: Any) -> bool:
+        return bool(result == expected)
+
+    def fed(chunks: Any, _: Any) -> int:
+        return len(chunks)
+
+    def last_is_final(_: Any, result: list[Any]) -> bool:
+        return bool(result and result[-1] == expected)
+
+    def parsed(_: Any, result: Any) -> bool:
+        return bool(result == json.loads(workload.text))
+
+    def last_parsed(_: Any, result: list[Any]) -> bool:
+        return bool(result and result[-1] == json.loads(workload.text))
+
+    read, kept, whole = FLOOR_TARGETS
+    return [
+        Case(MIDSTREAM, read, what, lambda: small, models.midstream_catalog, fed, same),
+        Case(FLOOR_TARGETS[read][0], read, what, lambda: small, models.parser_value_catalog, fed, parsed),
+        Case(MIDSTREAM, kept, what, lambda: small, models.midstream_catalog_kept, fed, last_is_final),
+        Case(FLOOR_TARGETS[kept][0], kept, what, lambda: small, models.parser_snapshots_kept, fed, last_parsed),
+        Case(MIDSTREAM, whole, what, lambda: big, models.midstream_catalog, fed, same),
+        Case(FLOOR_TARGETS[whole][0], whole, what, lambda: workload.text, models.validate_whole, lambda *_: 1, same),
+    ]
+
+
 def first_partial_cases(spec: models.WideSpec, samples: int) -> list[Case]:
     case = "first partial"
     what = f"{spec.label}, {spec.root.n_fields} fields; new classes every run"
@@ -167,6 +210,11 @@ def measure(cases: list[Case], repeat: int) -> list[Row]:
     return [Row(c.library, c.case, c.workload, chunks[i], best[i]) for i, c in enumerate(cases)]
 
 
+def mb_per_s(row: Row) -> float:
+    """Throughput of a row whose workload names its size (``"285,064 B JSON"``)."""
+    return int(row.workload.split()[0].replace(",", "")) / row.seconds / 1e6
+
+
 def fmt_time(seconds: float) -> str:
     return f"{seconds * 1e3:.3f} ms" if seconds < 0.1 else f"{compare.fmt_seconds(seconds)} s"
 
@@ -176,16 +224,17 @@ def report(rows: list[Row], info: dict[str, str], args: argparse.Namespace) -> t
     for row in rows:
         by_case.setdefault(row.case, {})[row.library] = row
     lines = [
-        "| case | library | workload | chunks fed | time | µs per chunk | ratio vs midstream |",
-        "|---|---|---|---:|---:|---:|---:|",
+        "| case | library | workload | chunks fed | time | µs per chunk | MB/s | ratio vs midstream |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
     ]
     for case, named in by_case.items():
         base = named[MIDSTREAM].seconds
         for row in named.values():
             per_chunk = f"{row.us_per_chunk:,.2f}" if row.chunks > 1 else "–"
+            rate = f"{mb_per_s(row):,.1f}" if row.workload.endswith(" B JSON") else "–"
             lines.append(
                 f"| {case} | {row.library} | {row.workload} | {row.chunks:,} | {fmt_time(row.seconds)} "
-                f"| {per_chunk} | {compare.fmt_ratio(row.seconds / base)} |"
+                f"| {per_chunk} | {rate} | {compare.fmt_ratio(row.seconds / base)} |"
             )
     lines.append("")
 
@@ -211,6 +260,16 @@ def report(rows: list[Row], info: dict[str, str], args: argparse.Namespace) -> t
         measured = f"{growth:.3f} ({small_row.us_per_chunk:.2f} → {large_row.us_per_chunk:.2f} µs/chunk)"
         lines.append(f"| {label} | {measured} | {compare.status(growth <= GROWTH_TARGET)} |")
         targets.append({"target": label, "measured": growth, "met": growth <= GROWTH_TARGET})
+    for case, (floor, bound) in FLOOR_TARGETS.items():
+        named = by_case.get(case)
+        if named is None:
+            continue
+        ours, base = named[MIDSTREAM], named[floor]
+        ratio = ours.seconds / base.seconds
+        label = f"`ModelStream` / {floor}, {case}, {ours.workload}: ≤ {bound:g}×"
+        measured = f"{compare.fmt_ratio(ratio)} ({mb_per_s(ours):.1f} vs {mb_per_s(base):.1f} MB/s)"
+        lines.append(f"| {label} | {measured} | {compare.status(ratio <= bound)} |")
+        targets.append({"target": label, "measured": ratio, "met": ratio <= bound})
     first = by_case["first partial"]
     ours, theirs = first[MIDSTREAM].seconds, first[INSTRUCTOR].seconds
     shape = f"3 levels × {args.fields} fields"
@@ -299,6 +358,8 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         cases += catalog_cases(workload, instructor=n == 0)
+        if n == len(args.items) - 1:
+            cases += floor_cases(workload)
     spec = models.make_wide_spec(args.fields, args.nested)
     print(f"first partial: {spec.label}, {spec.root.n_fields} fields", file=sys.stderr, flush=True)
     models.check_wide_document(spec)

@@ -101,11 +101,13 @@ def catalog_item(rng: random.Random, i: int, words: Any) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class CatalogWorkload:
-    """A ``Catalog`` document of ``n_items`` items: its JSON text and the ``str`` chunks every runner is fed."""
+    """A ``Catalog`` document of ``n_items`` items: its JSON text and the ``str`` chunks every runner is fed
+    (1-8 characters, as tokens come; ``big_chunks``: 1-4 KiB, as network reads of a fast stream come)."""
 
     n_items: int
     text: str
     chunks: tuple[str, ...] = field(repr=False)
+    big_chunks: tuple[str, ...] = field(repr=False, default=())
 
     @property
     def label(self) -> str:
@@ -126,8 +128,9 @@ def make_catalog(n_items: int, *, seed: int = 0, chunk_seed: int = CHUNK_SEED) -
     document = {"items": [catalog_item(rng, i, words) for i in range(n_items)]}
     text = json.dumps(document, ensure_ascii=False)
     chunks = tuple(words.chunks(text, seed=chunk_seed, lo=1, hi=8))
-    assert "".join(chunks) == text
-    return CatalogWorkload(n_items, text, chunks)
+    big_chunks = tuple(words.chunks(text, seed=chunk_seed, lo=1024, hi=4096))
+    assert "".join(chunks) == text == "".join(big_chunks)
+    return CatalogWorkload(n_items, text, chunks, big_chunks)
 
 
 def _touch(partial: Any) -> Any:
@@ -142,6 +145,37 @@ def midstream_catalog(chunks: Iterable[str]) -> Catalog:
     for chunk in chunks:
         _touch(feed(chunk))
     return stream.finish()
+
+
+def parser_value_catalog(chunks: Iterable[str]) -> Any:
+    """The floor of ``midstream_catalog``: ``Parser.feed`` every chunk and read ``Parser.value`` after each."""
+    parser = midstream.Parser()
+    feed = parser.feed
+    for chunk in chunks:
+        feed(chunk)
+        _ = parser.value
+    return parser.finish()
+
+
+def midstream_catalog_kept(chunks: Iterable[str]) -> list[Any]:
+    """Every partial kept: ``list(midstream.stream(Catalog, chunks))``."""
+    return list(midstream.stream(Catalog, chunks))
+
+
+def parser_snapshots_kept(chunks: Iterable[str]) -> list[Any]:
+    """The floor of ``midstream_catalog_kept``: ``Parser.snapshot()`` kept after every chunk."""
+    parser = midstream.Parser()
+    kept = []
+    for chunk in chunks:
+        parser.feed(chunk)
+        kept.append(parser.snapshot())
+    parser.finish()
+    return kept
+
+
+def validate_whole(text: str) -> Catalog:
+    """No streaming: one ``Catalog.model_validate_json`` of the finished text."""
+    return Catalog.model_validate_json(text)
 
 
 def new_instructor_partial(model: type[BaseModel]) -> Any:

@@ -3,7 +3,7 @@
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final, Literal, TypeAlias, final
 
-__all__ = ["DEFAULT_MAX_DEPTH", "Event", "Parser", "TypedParser"]
+__all__ = ["DEFAULT_MAX_DEPTH", "Event", "Parser", "TypedParser", "TypedPlan"]
 
 DEFAULT_MAX_DEPTH: Final[int]
 
@@ -51,14 +51,19 @@ class Parser:
     def drain_events(self) -> list[Event]: ...
 
 @final
+class TypedPlan:
+    """A type's plan for the native typed builder (made by ``pydantic/_native_plan.py``, once per type)."""
+
+    def __new__(cls, nodes: list[tuple[Any, ...]], root: list[int], hooks: Any) -> TypedPlan: ...
+    def __len__(self) -> int: ...
+
+@final
 class TypedParser:
     """The parser and the native typed builder (the engine of ``ModelStream``; see ``pydantic/_native_plan.py``)."""
 
     def __new__(
         cls,
-        nodes: list[tuple[Any, ...]],
-        root: list[int],
-        hooks: Any,
+        plan: TypedPlan,
         *,
         title: Callable[[], str],
         fail_fast: bool = False,

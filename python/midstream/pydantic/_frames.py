@@ -21,7 +21,7 @@ from typing import Any
 
 import pydantic
 
-from midstream.pydantic._reuse import UnionValidated, Validated
+from midstream.pydantic._reuse import UnionValidated
 from midstream.pydantic._shapes import (
     DictShape,
     FieldSpec,
@@ -238,7 +238,7 @@ class RecordFrame(Frame):
                 return value, UnionValidated(value)
             shape = self.shape
             value = shape.check(raw) if shape.validates_raw else shape.validate(self.inputs)
-            return value, Validated(value, shape.cls)
+            return value, shape.given(value)
         except pydantic.ValidationError as error:
             errors = errors_of(error)
         if self.validates_raw:  # the raw value's errors are all of them, children's included

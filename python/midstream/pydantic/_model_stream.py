@@ -9,8 +9,7 @@ from typing import Any, Generic, TypeVar, overload
 import pydantic
 
 from midstream._native import DEFAULT_MAX_DEPTH, TypedParser
-from midstream.pydantic import _native_plan
-from midstream.pydantic._native_plan import compile_plan
+from midstream.pydantic._native_plan import plan_of
 from midstream.pydantic._python_engine import PythonEngine
 from midstream.pydantic._reuse import reusing_validator
 from midstream.pydantic._shapes import DictShape, ListShape, ModelShape, RecordShape, Shape, compile_shape
@@ -173,16 +172,13 @@ def _engine(
     allow_nan: bool,
 ) -> TypedParser | PythonEngine:
     """The native engine if the plan covers the type, else the Python one."""
-    plan = compile_plan(shape)
+    plan = plan_of(shape)
     if plan is None:
         return PythonEngine(
             shape, title=title, fail_fast=fail_fast, root_check=root_check, max_depth=max_depth, allow_nan=allow_nan
         )
-    nodes, root = plan
     return TypedParser(
-        nodes,
-        root,
-        _native_plan,
+        plan,
         title=title,
         fail_fast=fail_fast,
         root_check=root_check,

@@ -18,11 +18,14 @@ Enum, a constrained number), and when a part fails (its errors, located).
 from __future__ import annotations
 
 import enum
+import sys
+import weakref
 from collections.abc import Callable
 from typing import Any, Literal, get_args, get_origin
 
 import pydantic
 
+from midstream._native import TypedPlan
 from midstream.pydantic._builder import validation_error as _validation_error
 from midstream.pydantic._frames import ErrorList, errors_of
 from midstream.pydantic._reuse import Validated as Validated  # the hooks the native builder reads
@@ -51,6 +54,21 @@ Place = list[int]
 
 class _Unsupported(Exception):
     """A shape the native builder does not follow."""
+
+
+def plan_of(shape: Shape) -> TypedPlan | None:
+    """The native plan of ``shape``'s type (made once per shape, so once per type), or ``None`` if the native
+    builder does not cover it."""
+    try:
+        return _plans[shape]
+    except KeyError:
+        pass
+    compiled = compile_plan(shape)
+    plan = _plans[shape] = None if compiled is None else TypedPlan(*compiled, sys.modules[__name__])
+    return plan
+
+
+_plans: weakref.WeakKeyDictionary[Shape, TypedPlan | None] = weakref.WeakKeyDictionary()
 
 
 def compile_plan(shape: Shape) -> tuple[list[Node], Place] | None:
@@ -101,7 +119,8 @@ class _Compiler:
                 if spec.hidden:
                     raise _Unsupported
                 fields[key] = (spec.name, spec, self.place(spec.shape), spec.key)
-            return ("record", shape, kind, fields, shape.cls)
+            blank = shape.blank if isinstance(shape, ModelShape) else None
+            return ("record", shape, kind, fields, shape.cls, blank, shape.passes_as_instance)
         if isinstance(shape, ListShape):
             if shape.item.hidden:
                 raise _Unsupported

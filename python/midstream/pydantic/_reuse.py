@@ -15,6 +15,10 @@ once, with the enclosing part, exactly as they do for a scalar. Inside a union t
 is (``Validated.token``: the record's class, or the JSON kind), and only that variant unwraps it; a value checked
 against the whole union (``UnionValidated``) is unwrapped at the union itself.
 
+One kind of part needs no marker: a model with no model validators of its own, which does not revalidate
+instances (``passes_as_instance``). pydantic takes an instance of it as it is, so the builder hands over the
+instance itself and the places that hold such a model get no wrapper: no Python call per nested model.
+
 ``before``/``wrap``/``plain`` validators never see a marker: the builder leaves the places that have them unchecked
 and hands over their raw value (see ``_shapes.UncheckedShape``).
 """
@@ -30,7 +34,14 @@ from pydantic_core import SchemaValidator
 
 from midstream.pydantic._cache import TypeCache
 
-__all__ = ["PYDANTIC_FLOOR", "UnionValidated", "Validated", "reusing_validator"]
+__all__ = [
+    "PYDANTIC_FLOOR",
+    "UnionValidated",
+    "Validated",
+    "children_validator",
+    "passes_as_instance",
+    "reusing_validator",
+]
 
 #: The oldest pydantic midstream works with (pyproject.toml declares it; CI tests it): the first whose
 #: SchemaValidator takes ``_use_prebuilt`` (see ``_build``).
@@ -80,16 +91,51 @@ def reusing_validator(tp: Any) -> SchemaValidator:
     return _validators.get(tp, lambda: _build(tp))
 
 
+def children_validator(tp: Any) -> SchemaValidator:
+    """The same for a record validated from the dict of its children's values: no marker can come at the root, so
+    the root gets no wrapper (cached per type)."""
+    return _children_validators.get(tp, lambda: _build(tp, root=False))
+
+
+def passes_as_instance(cls: type) -> bool:
+    """Whether a validated instance of ``cls`` is handed over as it is: a model with no model validators of its own
+    that does not revalidate instances (pydantic then takes the instance as it is, running nothing again)."""
+    return _passing.get(cls, lambda: _passes_as_instance(cls))
+
+
+def _passes_as_instance(cls: type) -> bool:
+    schema = getattr(cls, "__pydantic_core_schema__", None)
+    return isinstance(schema, dict) and _plain_model(schema, _definitions(schema))
+
+
+def _definitions(schema: dict[str, Any]) -> dict[str, Any]:
+    return {d["ref"]: d for d in schema.get("definitions", ()) if isinstance(d, dict) and "ref" in d}
+
+
+def _plain_model(node: dict[str, Any], definitions: dict[str, Any]) -> bool:
+    """A model node with nothing around it (no model validator), that takes its instances as they are."""
+    if node.get("type") == "definitions":
+        node = node["schema"]
+    node = _target(node, definitions)
+    if node.get("type") != "model" or node.get("root_model"):
+        return False
+    revalidate = node.get("revalidate_instances") or (node.get("config") or {}).get("revalidate_instances")
+    return revalidate in (None, "never")
+
+
 _validators: TypeCache[SchemaValidator] = TypeCache("__midstream_validator__")
+_children_validators: TypeCache[SchemaValidator] = TypeCache("__midstream_children_validator__")
+_passing: TypeCache[bool] = TypeCache("__midstream_passes_as_instance__")
 
 
-def _build(tp: Any) -> SchemaValidator:
+def _build(tp: Any, *, root: bool = True) -> SchemaValidator:
     schema = _copy(TypeAdapter(tp).core_schema)
-    definitions = {d["ref"]: d for d in schema.get("definitions", ()) if isinstance(d, dict) and "ref" in d}
+    definitions = _definitions(schema)
     unions: set[int] = set()
     places = list(_places(schema))
     holder: list[Any] = [schema]
-    places.append((schema, "schema") if schema["type"] == "definitions" else (holder, 0))  # the root
+    if root:
+        places.append((schema, "schema") if schema["type"] == "definitions" else (holder, 0))
     for place in places:
         _wrap_place(*place, definitions, unions)
     schema = holder[0]
@@ -177,8 +223,8 @@ def _base_slot(holder: Any, key: Any) -> tuple[Any, Any]:
 def _wrap_place(holder: Any, key: Any, definitions: dict[str, Any], unions: set[int]) -> None:
     holder, key = _base_slot(holder, key)
     base = holder[key]
-    if _receives_nothing(base, definitions):
-        return
+    if _receives_nothing(base, definitions) or _plain_model(base, definitions):
+        return  # a scalar, or a model whose validated instance comes as it is
     target = _target(base, definitions)
     if target.get("type") in _UNIONS:
         _wrap_choices(target, definitions, unions)
@@ -196,7 +242,7 @@ def _wrap_choices(union: dict[str, Any], definitions: dict[str, Any], unions: se
         holder, key = _base_slot(holder, key)
         base = holder[key]
         target = _target(base, definitions)
-        if _receives_nothing(base, definitions):
+        if _receives_nothing(base, definitions) or _plain_model(base, definitions):
             continue
         if target.get("type") in _UNIONS:
             _wrap_choices(target, definitions, unions)

@@ -27,7 +27,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import SchemaValidator
 
 from midstream.pydantic._cache import TypeCache
-from midstream.pydantic._reuse import UnionValidated, Validated, reusing_validator
+from midstream.pydantic._reuse import UnionValidated, Validated, children_validator, passes_as_instance
 
 # JSON kinds, as in the `begin` events of the native parser.
 OBJECT, ARRAY, STRING = "object", "array", "string"
@@ -214,14 +214,23 @@ class RecordShape(Shape):
     @cached_property
     def children_validator(self) -> SchemaValidator:
         """The validator of the record from its children's finished values (finished parts as ``Validated``)."""
-        return reusing_validator(self.cls)
+        return children_validator(self.cls)
+
+    @cached_property
+    def passes_as_instance(self) -> bool:
+        """Whether its validated instance is handed over as it is, not in a ``Validated`` marker."""
+        return passes_as_instance(self.cls)
+
+    def given(self, value: Any) -> Any:
+        """What the part holding a validated instance is validated from."""
+        return value if self.passes_as_instance else Validated(value, self.cls)
 
     def validate(self, data: dict[str, Any]) -> Any:
         """Validate the record from its children's finished values (finished parts as ``Validated``)."""
         return self.children_validator.validate_python(data)
 
     def checked_input(self, value: Any, raw: Any) -> Any:
-        return Validated(value, self.cls)
+        return self.given(value)
 
 
 class ModelShape(RecordShape):
@@ -263,7 +272,7 @@ class ModelShape(RecordShape):
         return {name: _default_maker(info) for name, info in self.cls.model_fields.items()}
 
     @cached_property
-    def _blank(self) -> tuple[dict[str, Any], tuple[tuple[str, Callable[[], Any]], ...], bool] | None:
+    def blank(self) -> tuple[dict[str, Any], tuple[tuple[str, Callable[[], Any]], ...], bool] | None:
         """What a fresh partial is made of, when ``model_construct``'s generic steps can be skipped: the field
         values shared as they are (None for required fields), the ones made anew for each partial, and whether it
         keeps extra keys. None for a model whose partials ``model_construct`` must make (a ``model_post_init`` or
@@ -281,7 +290,7 @@ class ModelShape(RecordShape):
         return shared, tuple(made), cls.model_config.get("extra") == "allow"
 
     def new_partial(self) -> BaseModel:
-        blank = self._blank
+        blank = self.blank
         if blank is None:
             values = {name: make() for name, make in self._defaults.items()}
             return self.cls.model_construct(_fields_set=set(), **values)
@@ -296,6 +305,18 @@ class ModelShape(RecordShape):
         _object_setattr(partial, "__pydantic_extra__", {} if keeps_extra else None)
         _object_setattr(partial, "__pydantic_private__", None)
         return partial
+
+    def copy_partial(self, partial: Any) -> Any:
+        if self.blank is None:
+            return copy.copy(partial)
+        # What BaseModel.__copy__ does for a partial made by new_partial (no private attributes to copy).
+        extra = partial.__pydantic_extra__
+        twin = self.cls.__new__(self.cls)
+        _object_setattr(twin, "__dict__", partial.__dict__.copy())
+        _object_setattr(twin, "__pydantic_fields_set__", set(partial.__pydantic_fields_set__))
+        _object_setattr(twin, "__pydantic_extra__", None if extra is None else dict(extra))
+        _object_setattr(twin, "__pydantic_private__", None)
+        return twin
 
     def set_field(self, partial: Any, spec: FieldSpec, value: Any) -> None:
         partial.__dict__[spec.name] = value

@@ -362,8 +362,9 @@ impl Builder {
         Ok(())
     }
 
-    /// A value began (typed events): its kind and where it sits.
-    fn typed_begin(&mut self, py: Python<'_>, kind: JsonKind) {
+    /// A value began (typed events): its kind, where it sits, and an object's dict (the typed layer validates a
+    /// record from it when its fields are all as parsed).
+    fn typed_begin(&mut self, py: Python<'_>, kind: JsonKind, object: Option<&Bound<'_, PyAny>>) {
         let Some(log) = &mut self.typed else {
             return;
         };
@@ -372,7 +373,11 @@ impl Builder {
             Some(Step::Key(key)) => TypedStep::Key(key.clone_ref(py)),
             Some(Step::Index(index)) => TypedStep::Index(index),
         };
-        log.push(TypedEvent::Begin(kind, step));
+        log.push(TypedEvent::Begin(
+            kind,
+            step,
+            object.map(|raw| raw.clone().unbind()),
+        ));
     }
 
     /// A value finished (typed events).
@@ -382,15 +387,13 @@ impl Builder {
         }
     }
 
-    /// The open string grew since the typed layer last saw it: tell it the whole text so far (stored in its
-    /// place in the value as well, which a read of `value` would do anyway).
+    /// The open string grew since the typed layer last saw it: tell it the whole text so far.
     fn typed_flush(&mut self, py: Python<'_>) -> PyResult<()> {
         if self.typed.is_none() || !self.string_open || self.typed_delta_from >= self.text.len() {
             return Ok(());
         }
+        // Not stored into the value here: a read of `value` does that (and the typed layer rarely reads it).
         let string = self.open_string(py)?;
-        self.store_string(py, string.as_any())?;
-        self.string_dirty = false;
         self.typed_delta_from = self.text.len();
         if let Some(log) = &mut self.typed {
             log.push(TypedEvent::Delta(string.unbind()));
@@ -460,7 +463,7 @@ impl Builder {
                     events.delta_from = 0;
                 }
                 self.typed_delta_from = 0;
-                self.typed_begin(py, JsonKind::String);
+                self.typed_begin(py, JsonKind::String, None);
                 self.record(py, EventKind::Begin, EventKind::type_name(py, "string"))?;
             }
             Event::EndString => {
@@ -491,7 +494,7 @@ impl Builder {
                     ScalarKind::Bool => ("boolean", JsonKind::Boolean),
                     ScalarKind::Null => ("null", JsonKind::Null),
                 };
-                self.typed_begin(py, json_kind);
+                self.typed_begin(py, json_kind, None);
                 self.record(py, EventKind::Begin, EventKind::type_name(py, name))?;
             }
             Event::Number(number) => {
@@ -523,14 +526,11 @@ impl Builder {
             (Container::List(list.clone().unbind()), list.into_any())
         };
         self.attach(py, &value)?;
-        self.typed_begin(
-            py,
-            if object {
-                JsonKind::Object
-            } else {
-                JsonKind::Array
-            },
-        );
+        if object {
+            self.typed_begin(py, JsonKind::Object, Some(&value));
+        } else {
+            self.typed_begin(py, JsonKind::Array, None);
+        }
         let name = if object { "object" } else { "array" };
         self.record(py, EventKind::Begin, EventKind::type_name(py, name))?;
         let forget_children = self.opens_at_forget_path(py);

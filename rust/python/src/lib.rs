@@ -14,6 +14,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<parser::Parser>()?;
     module.add_class::<events::Event>()?;
     module.add_class::<typed::TypedParser>()?;
+    module.add_class::<typed::plan::TypedPlan>()?;
     module.add("DEFAULT_MAX_DEPTH", midstream_core::DEFAULT_MAX_DEPTH)?;
     Ok(())
 }

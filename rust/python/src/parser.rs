@@ -239,6 +239,19 @@ impl Parser {
             .unwrap_or_default()
     }
 
+    /// A drained buffer of `take_typed_events`, reused for the next events.
+    pub(crate) fn give_back_typed_events(
+        &mut self,
+        mut events: Vec<crate::typed::event::TypedEvent>,
+    ) {
+        events.clear();
+        if let Some(log) = &mut self.builder.typed {
+            if log.is_empty() {
+                *log = events;
+            }
+        }
+    }
+
     fn feed_bytes(&mut self, py: Python<'_>, bytes: &[u8]) -> PyResult<()> {
         let result = self.drive(py, |core, sink| core.feed(bytes, sink));
         // Report the open string's growth even when the chunk failed later: nothing parsed is lost.

@@ -12,12 +12,16 @@
 //! count), goes on with the partial handed out before it (brought up to date from the frame's log) if its holder
 //! let go of it, or else with a shallow copy.
 
+use std::sync::Arc;
+
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PySet, PyString, PyTuple};
 
 use super::event::{JsonKind, TypedEvent, TypedStep};
-use super::frames::{get_field, set_field, Frame, FrameKind, Op, Opaque};
-use super::plan::{Node, NodeId, Plain, Plan};
+use super::frames::{
+    get_field, model_slots, new_model_partial, set_field, Frame, FrameKind, Op, Opaque,
+};
+use super::plan::{Node, NodeId, Plain, Plan, RecordKind};
 
 /// The Python functions the builder calls (`midstream.pydantic._native_plan`).
 pub(crate) struct Hooks {
@@ -72,8 +76,8 @@ struct Leaf {
 }
 
 pub(crate) struct TypedBuilder {
-    plan: Plan,
-    hooks: Hooks,
+    plan: Arc<Plan>,
+    hooks: Arc<Hooks>,
     stack: Vec<Frame>,
     fail_fast: bool,
     root_check: Option<Py<PyAny>>,
@@ -97,8 +101,8 @@ const ONLY_OURS: isize = 2;
 impl TypedBuilder {
     pub(crate) fn new(
         py: Python<'_>,
-        plan: Plan,
-        hooks: Hooks,
+        plan: Arc<Plan>,
+        hooks: Arc<Hooks>,
         fail_fast: bool,
         root_check: Option<Py<PyAny>>,
         title: Py<PyAny>,
@@ -143,16 +147,23 @@ impl TypedBuilder {
                 continue;
             };
             let Node::Record {
-                shape, by_index, ..
+                shape,
+                by_index,
+                cls,
+                blank,
+                ..
             } = &self.plan.nodes[frame.node]
             else {
                 unreachable!("a record frame follows a record node")
             };
-            let display = self
-                .hooks
-                .new_partial
-                .call1(py, (shape.bind(py),))?
-                .into_bound(py);
+            let display = match blank {
+                Some(blank) => new_model_partial(py, cls.bind(py), blank)?,
+                None => self
+                    .hooks
+                    .new_partial
+                    .call1(py, (shape.bind(py),))?
+                    .into_bound(py),
+            };
             for (field, value) in pending.drain(..) {
                 set_field(
                     py,
@@ -164,6 +175,7 @@ impl TypedBuilder {
                 )?;
             }
             frame.display = Some(display.clone().unbind());
+            frame.model_slots = None;
             if frame.linked {
                 let linked = self.show(py, index - 1, &display, true)?;
                 self.stack[index].linked = linked;
@@ -193,8 +205,8 @@ impl TypedBuilder {
     // ------------------------------------------------------------------------------------------------------------
     // events
 
-    pub(crate) fn apply(&mut self, py: Python<'_>, events: Vec<TypedEvent>) -> PyResult<()> {
-        for event in events {
+    pub(crate) fn apply(&mut self, py: Python<'_>, events: &mut Vec<TypedEvent>) -> PyResult<()> {
+        for event in events.drain(..) {
             let top = self.stack.last_mut().expect("the root frame stays");
             if let FrameKind::Opaque { nested, .. } = &mut top.kind {
                 match &event {
@@ -211,7 +223,7 @@ impl TypedBuilder {
                 }
             }
             match event {
-                TypedEvent::Begin(kind, step) => self.begin(py, kind, step)?,
+                TypedEvent::Begin(kind, step, raw) => self.begin(py, kind, step, raw)?,
                 TypedEvent::Delta(text) => self.delta(py, text)?,
                 TypedEvent::End(value) => self.end(py, value)?,
             }
@@ -219,7 +231,13 @@ impl TypedBuilder {
         Ok(())
     }
 
-    fn begin(&mut self, py: Python<'_>, kind: JsonKind, step: TypedStep) -> PyResult<()> {
+    fn begin(
+        &mut self,
+        py: Python<'_>,
+        kind: JsonKind,
+        step: TypedStep,
+        raw: Option<Py<PyAny>>,
+    ) -> PyResult<()> {
         let plan = &self.plan;
         let top = self.stack.last_mut().expect("the root frame stays");
         let place = match (&mut top.kind, &step) {
@@ -271,7 +289,7 @@ impl TypedBuilder {
         };
         let node = plan.resolve(&place, kind);
         if kind.is_container() {
-            let frame = self.open(py, node, kind, step)?;
+            let frame = self.open(py, node, kind, step, raw)?;
             let display = frame.display.as_ref().map(|display| display.clone_ref(py));
             self.stack.push(frame);
             let parent = self.stack.len() - 2;
@@ -306,13 +324,19 @@ impl TypedBuilder {
         node: NodeId,
         kind: JsonKind,
         step: TypedStep,
+        raw: Option<Py<PyAny>>,
     ) -> PyResult<Frame> {
         Ok(match &self.plan.nodes[node] {
             Node::Record { kind: record, .. } if kind == JsonKind::Object => {
+                let raw = match raw {
+                    Some(raw) => raw.into_bound(py).cast_into::<PyDict>()?.unbind(),
+                    None => PyDict::new(py).unbind(),
+                };
                 let frame_kind = FrameKind::Record {
                     kind: *record,
                     pending: Vec::new(),
-                    inputs: PyDict::new(py).unbind(),
+                    raw,
+                    inputs: None,
                     invalid: None,
                     field: None,
                 };
@@ -320,7 +344,7 @@ impl TypedBuilder {
             }
             Node::List { max_length, .. } if kind == JsonKind::Array => {
                 let frame_kind = FrameKind::List {
-                    inputs: PyList::empty(py).unbind(),
+                    inputs: None,
                     count: 0,
                     shown: false,
                     max_length: *max_length,
@@ -481,12 +505,17 @@ impl TypedBuilder {
     fn finish(&self, py: Python<'_>, frame: &Frame, raw: &Bound<'_, PyAny>) -> PyResult<Outcome> {
         match &frame.kind {
             FrameKind::Record {
-                inputs, invalid, ..
+                raw,
+                inputs,
+                invalid,
+                ..
             } => {
+                let inputs = inputs.as_ref().unwrap_or(raw);
                 let Node::Record {
                     shape,
                     cls,
                     validate,
+                    bare,
                     ..
                 } = &self.plan.nodes[frame.node]
                 else {
@@ -500,6 +529,7 @@ impl TypedBuilder {
                     }
                 };
                 match validate.call1(py, (inputs.bind(py),)) {
+                    Ok(value) if *bare => Ok(Outcome::Valid(value.clone_ref(py), value)),
                     Ok(value) => {
                         let given = self
                             .hooks
@@ -530,8 +560,12 @@ impl TypedBuilder {
                 let Node::List { container, .. } = &self.plan.nodes[frame.node] else {
                     unreachable!("a list frame follows a list node")
                 };
+                let inputs = match inputs {
+                    Some(inputs) => inputs.clone_ref(py).into_any(),
+                    None => display.clone_ref(py), // every item is validated from what it shows
+                };
                 Ok(match container {
-                    None => Outcome::Valid(display.clone_ref(py), inputs.clone_ref(py).into_any()),
+                    None => Outcome::Valid(display.clone_ref(py), inputs),
                     Some(container) => Outcome::Valid(
                         container.call1(py, (display.bind(py),))?,
                         container.call1(py, (inputs.bind(py),))?,
@@ -602,16 +636,49 @@ impl TypedBuilder {
         let frame = &mut self.stack[parent];
         match &mut frame.kind {
             FrameKind::Record {
-                inputs, invalid, ..
+                raw,
+                inputs,
+                invalid,
+                ..
             } => {
                 if let TypedStep::Key(key) = step {
-                    inputs.bind(py).set_item(key.bind(py), &given)?;
+                    let key = key.bind(py);
+                    match inputs {
+                        Some(inputs) => inputs.bind(py).set_item(key, &given)?,
+                        None => {
+                            let raw = raw.bind(py);
+                            let as_parsed =
+                                raw.get_item(key)?.is_some_and(|parsed| parsed.is(&given));
+                            if !as_parsed {
+                                // The first child given otherwise (a validated part, a converted value).
+                                let own = raw.copy()?;
+                                own.set_item(key, &given)?;
+                                *inputs = Some(own.unbind());
+                            }
+                        }
+                    }
                     if let Some(invalid) = invalid {
-                        invalid.bind(py).discard(key.bind(py))?;
+                        invalid.bind(py).discard(key)?;
                     }
                 }
             }
-            FrameKind::List { inputs, .. } => inputs.bind(py).append(&given)?,
+            FrameKind::List { inputs, shown, .. } => match inputs {
+                Some(inputs) => inputs.bind(py).append(&given)?,
+                None if given.is(&value) => {} // the display list holds it: it is its own input
+                None => {
+                    // The first item validated from something else (a marker): the inputs part from the display.
+                    let display = frame
+                        .display
+                        .as_ref()
+                        .expect("a list frame has a partial")
+                        .bind(py);
+                    let list = display.cast::<PyList>()?;
+                    let finished = list.len() - usize::from(*shown);
+                    let own = list.get_slice(0, finished);
+                    own.append(&given)?;
+                    *inputs = Some(own.unbind());
+                }
+            },
             FrameKind::Dict { inputs, .. } => {
                 if let TypedStep::Key(key) = step {
                     inputs.bind(py).set_item(key.bind(py), &given)?;
@@ -687,14 +754,25 @@ impl TypedBuilder {
                 let Node::Record { by_index, .. } = &plan.nodes[frame.node] else {
                     unreachable!("a record frame follows a record node")
                 };
-                set_field(
-                    py,
-                    *kind,
-                    display.bind(py),
-                    &by_index[field],
-                    value,
-                    &hooks.set_dataclass,
-                )?;
+                if *kind == RecordKind::Model {
+                    // The hot path (a string growing in a model): no attribute lookups.
+                    if frame.model_slots.is_none() {
+                        frame.model_slots = Some(model_slots(py, display.bind(py))?);
+                    }
+                    let (dict, fields_set) = frame.model_slots.as_ref().expect("just looked up");
+                    let name = by_index[field].name.bind(py);
+                    dict.bind(py).set_item(name, value)?;
+                    fields_set.bind(py).add(name)?;
+                } else {
+                    set_field(
+                        py,
+                        *kind,
+                        display.bind(py),
+                        &by_index[field],
+                        value,
+                        &hooks.set_dataclass,
+                    )?;
+                }
                 Op::SetField(field, logged())
             }
             FrameKind::List { shown, .. } => {
@@ -767,6 +845,7 @@ impl TypedBuilder {
         let frame = &mut self.stack[index];
         let op = match &mut frame.kind {
             FrameKind::Record {
+                raw,
                 inputs,
                 invalid,
                 field,
@@ -788,7 +867,15 @@ impl TypedBuilder {
                     }
                 };
                 if let TypedStep::Key(key) = step {
-                    inputs.bind(py).del_item(key.bind(py)).ok();
+                    let own = match inputs {
+                        Some(own) => own.bind(py).clone(),
+                        None => {
+                            let own = raw.bind(py).copy()?;
+                            *inputs = Some(own.clone().unbind());
+                            own
+                        }
+                    };
+                    own.del_item(key.bind(py)).ok();
                     set.add(key.bind(py))?;
                 }
                 let Some(field) = *field else {
@@ -1045,6 +1132,7 @@ impl TypedBuilder {
         }
         let frame = &mut self.stack[index];
         frame.spare = frame.display.replace(spare);
+        frame.model_slots = None;
         Ok(())
     }
 
@@ -1075,6 +1163,7 @@ impl TypedBuilder {
         };
         let frame = &mut self.stack[index];
         frame.spare = frame.display.replace(copy);
+        frame.model_slots = None;
         frame.log = Some(Vec::new());
         Ok(())
     }
@@ -1194,10 +1283,18 @@ fn choose<'py>(
     raw: &Bound<'py, PyAny>,
 ) -> PyResult<Option<Bound<'py, PyAny>>> {
     use pyo3::types::PyInt;
-    if raw.is_exact_instance_of::<PyString>() || raw.is_exact_instance_of::<PyInt>() {
-        return choices.get_item(raw);
+    if !(raw.is_exact_instance_of::<PyString>() || raw.is_exact_instance_of::<PyInt>()) {
+        return Ok(None);
     }
-    Ok(None)
+    Ok(choices.get_item(raw)?.map(|choice| {
+        // A Literal's own str or int equals the parsed one: keep that (the record is then validated from the
+        // parsed dict as it is); an Enum gives its member.
+        if choice.is_exact_instance_of::<PyString>() || choice.is_exact_instance_of::<PyInt>() {
+            raw.clone()
+        } else {
+            choice
+        }
+    }))
 }
 
 /// A plain scalar of its own JSON kind, checked without Python: the value itself (an `int` for a `float` field

@@ -54,8 +54,8 @@ impl TypedStep {
 }
 
 pub(crate) enum TypedEvent {
-    /// A value began.
-    Begin(JsonKind, TypedStep),
+    /// A value began; an object comes with the dict the value builder fills.
+    Begin(JsonKind, TypedStep, Option<Py<PyAny>>),
     /// The open string grew: its whole text so far.
     Delta(Py<PyString>),
     /// The open value finished: its Python value.

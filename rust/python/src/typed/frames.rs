@@ -11,7 +11,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PySet, PyString};
 
 use super::event::TypedStep;
-use super::plan::{Field, NodeId, RecordKind};
+use super::plan::{Blank, Field, NodeId, RecordKind};
 
 /// A spare so far behind is dropped (a copy is cheaper than replaying this many changes).
 pub(crate) const LOG_LIMIT: usize = 256;
@@ -37,14 +37,19 @@ pub(crate) enum FrameKind {
         /// Made only when a partial is handed out while the record is open (a record that begins and ends
         /// between two hand-outs never has one): until then, what it shows is kept here, field by field.
         pending: Vec<(usize, Py<PyAny>)>,
-        inputs: Py<PyDict>,
+        /// The dict the value builder fills for this object: what the record is validated from while every
+        /// child is given as parsed (`inputs` is `None`); the first child given otherwise copies it.
+        raw: Py<PyDict>,
+        inputs: Option<Py<PyDict>>,
         /// Keys and names of children that failed (their errors were reported), created when one fails.
         invalid: Option<Py<PySet>>,
         field: Option<usize>,
     },
     /// An array; `count` items begun in the document, `shown` whether the open one is in the partial yet.
     List {
-        inputs: Py<PyList>,
+        /// What the list is validated from, once an item's differs from what it shows (`None`: the display's
+        /// finished items are their own inputs, as plain scalars are).
+        inputs: Option<Py<PyList>>,
         count: usize,
         shown: bool,
         max_length: Option<usize>,
@@ -74,6 +79,9 @@ pub(crate) struct Frame {
     pub(crate) linked: bool,
     pub(crate) spare: Option<Py<PyAny>>,
     pub(crate) log: Option<Vec<Op>>,
+    /// A model partial's `__dict__` and `__pydantic_fields_set__`, looked up once per `display` (every change of
+    /// `display` clears it).
+    pub(crate) model_slots: Option<(Py<PyDict>, Py<PySet>)>,
 }
 
 impl Frame {
@@ -91,6 +99,7 @@ impl Frame {
             linked: false,
             spare: None,
             log: None,
+            model_slots: None,
         }
     }
 
@@ -137,6 +146,20 @@ pub(crate) fn set_field(
     Ok(())
 }
 
+/// A model partial's `__dict__` and `__pydantic_fields_set__`.
+pub(crate) fn model_slots(
+    py: Python<'_>,
+    partial: &Bound<'_, PyAny>,
+) -> PyResult<(Py<PyDict>, Py<PySet>)> {
+    let dict = partial
+        .getattr(pyo3::intern!(py, "__dict__"))?
+        .cast_into::<PyDict>()?;
+    let fields_set = partial
+        .getattr(pyo3::intern!(py, "__pydantic_fields_set__"))?
+        .cast_into::<PySet>()?;
+    Ok((dict.unbind(), fields_set.unbind()))
+}
+
 /// The value of a field in a record partial (`None` if unset), for telling whose references a partial has.
 pub(crate) fn get_field<'py>(
     py: Python<'py>,
@@ -152,4 +175,54 @@ pub(crate) fn get_field<'py>(
         RecordKind::TypedDict => buffer.cast::<PyDict>()?.get_item(field.key.bind(py)),
         RecordKind::Dataclass => Ok(buffer.getattr(field.name.bind(py)).ok()),
     }
+}
+
+/// A fresh model partial, as `ModelShape.new_partial` makes it (what `model_construct` does for such a model).
+pub(crate) fn new_model_partial<'py>(
+    py: Python<'py>,
+    cls: &Bound<'py, PyAny>,
+    blank: &Blank,
+) -> PyResult<Bound<'py, PyAny>> {
+    let values = blank.shared.bind(py).copy()?;
+    for (name, make) in &blank.made {
+        values.set_item(name.bind(py), make.call0(py)?)?;
+    }
+    let partial = cls.call_method1(pyo3::intern!(py, "__new__"), (cls,))?;
+    let extra = if blank.keeps_extra {
+        PyDict::new(py).into_any()
+    } else {
+        py.None().into_bound(py)
+    };
+    object_setattr(&partial, pyo3::intern!(py, "__dict__"), values.as_any())?;
+    object_setattr(
+        &partial,
+        pyo3::intern!(py, "__pydantic_fields_set__"),
+        PySet::empty(py)?.as_any(),
+    )?;
+    object_setattr(&partial, pyo3::intern!(py, "__pydantic_extra__"), &extra)?;
+    object_setattr(
+        &partial,
+        pyo3::intern!(py, "__pydantic_private__"),
+        &py.None().into_bound(py),
+    )?;
+    Ok(partial)
+}
+
+/// `object.__setattr__(target, name, value)`: the generic attribute setter, past the class's own `__setattr__`
+/// (a model's validates assignments).
+fn object_setattr(
+    target: &Bound<'_, PyAny>,
+    name: &Bound<'_, PyString>,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    // SAFETY: the three pointers come from live `Bound` references, valid for the call; the GIL is held (a
+    // `Bound` proves it). `PyObject_GenericSetAttr` borrows them (it takes its own reference to `value`) and
+    // returns -1 with a Python exception set on failure, which `PyErr::fetch` takes.
+    let status = unsafe {
+        pyo3::ffi::PyObject_GenericSetAttr(target.as_ptr(), name.as_ptr(), value.as_ptr())
+    };
+    if status < 0 {
+        return Err(PyErr::fetch(target.py()));
+    }
+    Ok(())
 }

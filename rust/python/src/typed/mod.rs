@@ -4,20 +4,20 @@
 pub(crate) mod builder;
 pub(crate) mod event;
 mod frames;
-mod plan;
+pub(crate) mod plan;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
 use crate::parser::Parser;
-use builder::{Hooks, TypedBuilder};
-use plan::Plan;
+use builder::TypedBuilder;
+use plan::TypedPlan;
 
 /// Parses a document and keeps the typed partial of it.
 ///
-/// `nodes` and `root` are the plan `midstream.pydantic._native_plan.compile_plan` makes of a type; `hooks` is the
-/// module whose functions the builder calls where pydantic must run; `title` gives the ValidationError's title.
+/// `plan` is what `midstream.pydantic._native_plan.plan_of` makes of a type (with the module whose functions the
+/// builder calls where pydantic must run); `title` gives the ValidationError's title.
 #[pyclass(module = "midstream._native", name = "TypedParser")]
 pub(crate) struct TypedParser {
     parser: Parser,
@@ -37,21 +37,18 @@ fn in_use() -> PyErr {
 #[pymethods]
 impl TypedParser {
     #[new]
-    #[pyo3(signature = (nodes, root, hooks, *, title, fail_fast = false, root_check = None, max_depth = midstream_core::DEFAULT_MAX_DEPTH, allow_nan = false))]
+    #[pyo3(signature = (plan, *, title, fail_fast = false, root_check = None, max_depth = midstream_core::DEFAULT_MAX_DEPTH, allow_nan = false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
-        nodes: &Bound<'_, PyList>,
-        root: &Bound<'_, PyAny>,
-        hooks: &Bound<'_, PyAny>,
+        plan: &Bound<'_, TypedPlan>,
         title: Py<PyAny>,
         fail_fast: bool,
         root_check: Option<Py<PyAny>>,
         max_depth: usize,
         allow_nan: bool,
     ) -> PyResult<Self> {
-        let plan = Plan::from_py(nodes, root)?;
-        let hooks = Hooks::from_py(hooks)?;
+        let (plan, hooks) = (plan.get().plan.clone(), plan.get().hooks.clone());
         Ok(TypedParser {
             parser: Parser::for_typed(max_depth, allow_nan)?,
             builder: TypedBuilder::new(py, plan, hooks, fail_fast, root_check, title),
@@ -145,11 +142,13 @@ impl TypedParser {
 impl TypedParser {
     /// Follow the events the last feed recorded; an exception from inside is sticky.
     fn apply(&mut self, py: Python<'_>) -> PyResult<()> {
-        let events = self.parser.take_typed_events();
+        let mut events = self.parser.take_typed_events();
         if events.is_empty() {
             return Ok(());
         }
-        if let Err(error) = self.builder.apply(py, events) {
+        let applied = self.builder.apply(py, &mut events);
+        self.parser.give_back_typed_events(events); // its buffer, for the next feed
+        if let Err(error) = applied {
             self.broken = Some(error.clone_ref(py));
             return Err(error);
         }

@@ -3,12 +3,13 @@
 //! for each JSON kind the value may turn out to have, as `Shape.resolve(kind)` decided it.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString, PyTuple};
 
+use super::builder::Hooks;
 use super::event::JsonKind;
 
 pub(crate) type NodeId = usize;
@@ -46,6 +47,14 @@ pub(crate) struct Field {
     pub(crate) place: Place,
 }
 
+/// What a fresh model partial is made of: the field values shared as they are, the ones made anew by a call, and
+/// whether it keeps extra keys.
+pub(crate) struct Blank {
+    pub(crate) shared: Py<PyDict>,
+    pub(crate) made: Vec<(Py<PyString>, Py<PyAny>)>,
+    pub(crate) keeps_extra: bool,
+}
+
 pub(crate) enum Node {
     /// A model, TypedDict or dataclass filled in field by field, validated once when it finishes.
     Record {
@@ -57,6 +66,10 @@ pub(crate) enum Node {
         cls: Py<PyAny>,
         /// Validates it from its children's values: asked of Python the first time one finishes.
         validate: OnceLock<Py<PyAny>>,
+        /// How a model's partial instance is made without Python (`ModelShape.blank`); `None`: Python makes it.
+        blank: Option<Blank>,
+        /// Its validated instance is handed over as it is, not in a `Validated` marker (`passes_as_instance`).
+        bare: bool,
     },
     /// An array followed item by item.
     List {
@@ -80,6 +93,33 @@ pub(crate) enum Node {
     Checked { shape: Py<PyAny> },
     /// A key the type does not declare: kept for validation as parsed, never shown.
     Unknown,
+}
+
+/// A type's plan, made once per type and shared by every `TypedParser` of it.
+#[pyclass(frozen, module = "midstream._native", name = "TypedPlan")]
+pub(crate) struct TypedPlan {
+    pub(crate) plan: Arc<Plan>,
+    /// The Python functions the builder calls (the module `hooks`).
+    pub(crate) hooks: Arc<Hooks>,
+}
+
+#[pymethods]
+impl TypedPlan {
+    #[new]
+    fn new(
+        nodes: &Bound<'_, PyList>,
+        root: &Bound<'_, PyAny>,
+        hooks: &Bound<'_, PyAny>,
+    ) -> PyResult<Self> {
+        Ok(TypedPlan {
+            plan: Arc::new(Plan::from_py(nodes, root)?),
+            hooks: Arc::new(Hooks::from_py(hooks)?),
+        })
+    }
+
+    fn __len__(&self) -> usize {
+        self.plan.nodes.len()
+    }
 }
 
 pub(crate) struct Plan {
@@ -139,6 +179,29 @@ fn place_from_py(place: &Bound<'_, PyAny>, count: usize) -> PyResult<Place> {
     Ok(ids)
 }
 
+fn blank_from_py(blank: &Bound<'_, PyAny>) -> PyResult<Option<Blank>> {
+    if blank.is_none() {
+        return Ok(None);
+    }
+    let blank = blank.cast::<PyTuple>()?;
+    let made = blank
+        .get_item(1)?
+        .try_iter()?
+        .map(|pair| {
+            let pair = pair?;
+            Ok((
+                pair.get_item(0)?.cast_into::<PyString>()?.unbind(),
+                pair.get_item(1)?.unbind(),
+            ))
+        })
+        .collect::<PyResult<_>>()?;
+    Ok(Some(Blank {
+        shared: blank.get_item(0)?.cast_into::<PyDict>()?.unbind(),
+        made,
+        keeps_extra: blank.get_item(2)?.is_truthy()?,
+    }))
+}
+
 fn node_from_py(node: &Bound<'_, PyAny>) -> PyResult<Node> {
     let node = node.cast::<PyTuple>()?;
     let tag: String = node.get_item(0)?.extract()?;
@@ -178,6 +241,8 @@ fn node_from_py(node: &Bound<'_, PyAny>) -> PyResult<Node> {
                 by_index,
                 cls: node.get_item(4)?.unbind(),
                 validate: OnceLock::new(),
+                blank: blank_from_py(&node.get_item(5)?)?,
+                bare: node.get_item(6)?.is_truthy()?,
             }
         }
         "list" => Node::List {
