@@ -215,7 +215,7 @@ class _PartialDecoder:
             elif stream.complete:
                 self.last = self._final(partial)  # validated and final: never changes again
             else:
-                self.last = _snapshot(partial)
+                self.last = _with_skeletons(partial)
         return self.last
 
     def _final(self, partial: Any) -> Any:
@@ -309,32 +309,44 @@ def _copy_model(value: BaseModel) -> BaseModel:
     return copy
 
 
-def _snapshot(value: Any) -> Any:
-    """A copy of a partial that later feeds will not change: the containers still open are copied (in a list or
-    dict only the last item can be open; earlier ones are finished and shared), finished values are shared."""
+def _with_skeletons(value: Any) -> Any:
+    """The partial as instructor shows it: a field annotated with a model class that has not begun holds that
+    model's skeleton. ``value`` is a ModelStream partial, a snapshot already: it is returned as it is unless a
+    skeleton goes in, and then only the containers on the way to it are copied (finished parts are shared)."""
     if isinstance(value, BaseModel):
-        copy = _copy_model(value)
-        fields = copy.__dict__
+        fields = value.__dict__
+        filled: dict[str, Any] = {}
         for name, nested in _fields(type(value)):
             item = fields.get(name)
             if item is None:
                 if nested is not None and name in fields:
-                    fields[name] = _skeleton(nested)
+                    filled[name] = _skeleton(nested)
             elif isinstance(item, BaseModel | list | dict):
-                fields[name] = _snapshot(item)
+                new = _with_skeletons(item)
+                if new is not item:
+                    filled[name] = new
+        if not filled:
+            return value
+        copy = _copy_model(value)
+        copy.__dict__.update(filled)
         return copy
     if isinstance(value, list):
-        copied = list(value)
-        if copied and isinstance(copied[-1], BaseModel | list | dict):
-            copied[-1] = _snapshot(copied[-1])
-        return copied
-    if isinstance(value, dict):
-        copied_dict = dict(value)
-        if copied_dict:
-            key = next(reversed(copied_dict))
-            if isinstance(copied_dict[key], BaseModel | list | dict):
-                copied_dict[key] = _snapshot(copied_dict[key])
-        return copied_dict
+        # Only the last item can still be open: the ones before it finished, validated.
+        if value and isinstance(value[-1], BaseModel | list | dict):
+            last = _with_skeletons(value[-1])
+            if last is not value[-1]:
+                copied = list(value)
+                copied[-1] = last
+                return copied
+        return value
+    if isinstance(value, dict) and value:
+        key = next(reversed(value))
+        if isinstance(value[key], BaseModel | list | dict):
+            last = _with_skeletons(value[key])
+            if last is not value[key]:
+                copied_dict = dict(value)
+                copied_dict[key] = last
+                return copied_dict
     return value
 
 

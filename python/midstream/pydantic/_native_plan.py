@@ -85,6 +85,7 @@ class _Compiler:
         self.ids: dict[int, int] = {}
         self.keep: list[Shape] = []  # resolved shapes may be new objects: kept alive so their ids stay unique
         self.todo: list[tuple[int, Shape]] = []
+        self.places: dict[int, Place] = {}
 
     def compile(self, shape: Shape) -> tuple[list[Node], Place]:
         root = self.place(shape)
@@ -94,7 +95,11 @@ class _Compiler:
         return [node for node in self.nodes if node is not None], root
 
     def place(self, shape: Shape) -> Place:
-        return [self.node(shape.resolve(kind)) for kind in KINDS]
+        place = self.places.get(id(shape))  # fields of one type share their shape, so their place
+        if place is None:
+            place = self.places[id(shape)] = [self.node(shape.resolve(kind)) for kind in KINDS]
+            self.keep.append(shape)
+        return place
 
     def node(self, shape: Shape) -> int:
         index = self.ids.get(id(shape))
@@ -119,8 +124,7 @@ class _Compiler:
                 if spec.hidden:
                     raise _Unsupported
                 fields[key] = (spec.name, spec, self.place(spec.shape), spec.key)
-            blank = shape.blank if isinstance(shape, ModelShape) else None
-            return ("record", shape, kind, fields, shape.cls, blank, shape.passes_as_instance)
+            return ("record", shape, kind, fields, shape.cls, shape.passes_as_instance)
         if isinstance(shape, ListShape):
             if shape.item.hidden:
                 raise _Unsupported
@@ -168,6 +172,12 @@ def _choices(annotation: Any) -> dict[str | int, Any] | None:
 #: The errors the native builder tells from others (``Validated``, imported above, is what it wraps a validated
 #: record in).
 ValidationError = pydantic.ValidationError
+
+
+def blank_of(shape: RecordShape) -> Any:
+    """How the native builder makes a partial of this record itself (``ModelShape.blank``), or None: asked the
+    first time one is made, since working it out inspects every default factory."""
+    return shape.blank if isinstance(shape, ModelShape) else None
 
 
 def new_partial(shape: RecordShape) -> Any:

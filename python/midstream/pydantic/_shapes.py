@@ -62,6 +62,11 @@ class Shape:
     def adapter(self) -> TypeAdapter[Any]:
         return TypeAdapter(self.annotation)
 
+    @cached_property
+    def as_raw(self) -> RawShape:
+        """This place's type checked as a whole (a value of a JSON kind it does not follow), made once."""
+        return RawShape(self.annotation)
+
     def check(self, raw: Any) -> Any:
         """Validate a finished value that was not built child by child; raises ``pydantic.ValidationError``.
 
@@ -112,7 +117,7 @@ class LeafShape(Shape):
 
     def resolve(self, kind: str) -> Shape:
         if kind in (OBJECT, ARRAY):
-            return RawShape(self.annotation)
+            return self.as_raw
         return self
 
     def check(self, raw: Any) -> Any:
@@ -193,7 +198,7 @@ class RecordShape(Shape):
         return len({spec.name for spec in self.fields.values()})
 
     def resolve(self, kind: str) -> Shape:
-        return self if kind == OBJECT else RawShape(self.annotation)
+        return self if kind == OBJECT else self.as_raw
 
     def new_partial(self) -> Any:
         raise NotImplementedError
@@ -418,7 +423,7 @@ class ListShape(Shape):
         return self._item()
 
     def resolve(self, kind: str) -> Shape:
-        return self if kind == ARRAY else RawShape(self.annotation)
+        return self if kind == ARRAY else self.as_raw
 
     def checked_input(self, value: Any, raw: Any) -> Any:
         return Validated(value, ARRAY)
@@ -436,7 +441,7 @@ class DictShape(Shape):
         return self._value()
 
     def resolve(self, kind: str) -> Shape:
-        return self if kind == OBJECT else RawShape(self.annotation)
+        return self if kind == OBJECT else self.as_raw
 
     def checked_input(self, value: Any, raw: Any) -> Any:
         return Validated(value, OBJECT)

@@ -21,11 +21,12 @@ use super::event::{JsonKind, TypedEvent, TypedStep};
 use super::frames::{
     get_field, model_slots, new_model_partial, set_field, Frame, FrameKind, Op, Opaque,
 };
-use super::plan::{Node, NodeId, Plain, Plan, RecordKind};
+use super::plan::{blank_from_py, Node, NodeId, Plain, Plan, RecordKind};
 
 /// The Python functions the builder calls (`midstream.pydantic._native_plan`).
 pub(crate) struct Hooks {
     pub(crate) new_partial: Py<PyAny>,
+    pub(crate) blank_of: Py<PyAny>,
     pub(crate) record_validator: Py<PyAny>,
     pub(crate) record_errors: Py<PyAny>,
     pub(crate) validated: Py<PyAny>,
@@ -46,6 +47,7 @@ impl Hooks {
         let get = |name: &str| module.getattr(name).map(Bound::unbind);
         Ok(Hooks {
             new_partial: get("new_partial")?,
+            blank_of: get("blank_of")?,
             record_validator: get("record_validator")?,
             record_errors: get("record_errors")?,
             validated: get("Validated")?,
@@ -93,6 +95,8 @@ pub(crate) struct TypedBuilder {
     text_shown: bool,
     /// The growing string's text last shown.
     text: Option<Py<PyString>>,
+    /// Whether an open record may have no partial instance yet (one began since the last hand-out).
+    unmade: bool,
 }
 
 /// A partial only the builder holds has this reference count: its frame, and its parent's partial.
@@ -123,6 +127,7 @@ impl TypedBuilder {
             leaf: None,
             text_shown: false,
             text: None,
+            unmade: false,
         }
     }
 
@@ -138,6 +143,10 @@ impl TypedBuilder {
 
     /// Make the partial of every open record that has none yet (top down), with what it shows, and link it.
     fn make_open_records(&mut self, py: Python<'_>) -> PyResult<()> {
+        if !self.unmade {
+            return Ok(()); // an unchanged partial is read at O(1)
+        }
+        self.unmade = false;
         for index in 1..self.stack.len() {
             let frame = &mut self.stack[index];
             if frame.display.is_some() {
@@ -155,6 +164,13 @@ impl TypedBuilder {
             } = &self.plan.nodes[frame.node]
             else {
                 unreachable!("a record frame follows a record node")
+            };
+            let blank = match blank.get() {
+                Some(blank) => blank,
+                None => {
+                    let made = blank_from_py(self.hooks.blank_of.call1(py, (shape.bind(py),))?.bind(py))?;
+                    blank.get_or_init(|| made)
+                }
             };
             let display = match blank {
                 Some(blank) => new_model_partial(py, cls.bind(py), blank)?,
@@ -297,6 +313,7 @@ impl TypedBuilder {
                 Some(display) => self.show(py, parent, display.bind(py), true)?,
                 None => {
                     // A record's partial is made when one is handed out: it is shown from now on all the same.
+                    self.unmade = true;
                     let holds = self.would_hold(parent);
                     self.changed |= holds;
                     holds

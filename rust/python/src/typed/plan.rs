@@ -66,8 +66,9 @@ pub(crate) enum Node {
         cls: Py<PyAny>,
         /// Validates it from its children's values: asked of Python the first time one finishes.
         validate: OnceLock<Py<PyAny>>,
-        /// How a model's partial instance is made without Python (`ModelShape.blank`); `None`: Python makes it.
-        blank: Option<Blank>,
+        /// How a model's partial instance is made without Python (`ModelShape.blank`; `None`: Python makes it),
+        /// asked of Python the first time one is made.
+        blank: OnceLock<Option<Blank>>,
         /// Its validated instance is handed over as it is, not in a `Validated` marker (`passes_as_instance`).
         bare: bool,
     },
@@ -179,7 +180,7 @@ fn place_from_py(place: &Bound<'_, PyAny>, count: usize) -> PyResult<Place> {
     Ok(ids)
 }
 
-fn blank_from_py(blank: &Bound<'_, PyAny>) -> PyResult<Option<Blank>> {
+pub(crate) fn blank_from_py(blank: &Bound<'_, PyAny>) -> PyResult<Option<Blank>> {
     if blank.is_none() {
         return Ok(None);
     }
@@ -241,8 +242,8 @@ fn node_from_py(node: &Bound<'_, PyAny>) -> PyResult<Node> {
                 by_index,
                 cls: node.get_item(4)?.unbind(),
                 validate: OnceLock::new(),
-                blank: blank_from_py(&node.get_item(5)?)?,
-                bare: node.get_item(6)?.is_truthy()?,
+                blank: OnceLock::new(),
+                bare: node.get_item(5)?.is_truthy()?,
             }
         }
         "list" => Node::List {
