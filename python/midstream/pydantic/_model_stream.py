@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Callable
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, Generic, Literal, TypeVar, overload
 
 import pydantic
 
@@ -15,6 +15,9 @@ from midstream.pydantic._reuse import reusing_validator
 from midstream.pydantic._shapes import DictShape, ListShape, ModelShape, RecordShape, Shape, compile_shape
 
 T = TypeVar("T")
+#: Which engine follows the document: ``"auto"`` (the native one when it covers the type), ``"native"`` (raise
+#: ``TypeError`` if it does not), ``"python"`` (the Python one: slower, the same results; for comparing them).
+Engine = Literal["auto", "native", "python"]
 PathLike = typing.Sequence[str | int]
 
 
@@ -47,6 +50,10 @@ class ModelStream(Generic[T]):
     An invalid finished part is left out of the partial and reported by ``finish()`` (a ``pydantic.ValidationError``
     with the part's full location); with ``fail_fast=True`` the ``feed`` that finishes it raises at once.
 
+    ``engine``: the native engine (``midstream._native.TypedParser``) follows the document when it covers the type,
+    the Python one otherwise (``native`` says which); ``engine="python"`` asks for the Python one, which gives the
+    same results more slowly, ``engine="native"`` raises ``TypeError`` for a type the native one does not cover.
+
     A ``ModelStream`` is for one consumer: a ``feed`` or ``finish`` that overlaps another (from another thread)
     raises ``RuntimeError`` rather than interleave two updates of the partial.
     """
@@ -59,6 +66,7 @@ class ModelStream(Generic[T]):
         fail_fast: bool = False,
         max_depth: int = DEFAULT_MAX_DEPTH,
         allow_nan: bool = False,
+        engine: Engine = "auto",
     ) -> None: ...
 
     @overload
@@ -69,10 +77,17 @@ class ModelStream(Generic[T]):
         fail_fast: bool = False,
         max_depth: int = DEFAULT_MAX_DEPTH,
         allow_nan: bool = False,
+        engine: Engine = "auto",
     ) -> None: ...
 
     def __init__(
-        self, tp: Any, *, fail_fast: bool = False, max_depth: int = DEFAULT_MAX_DEPTH, allow_nan: bool = False
+        self,
+        tp: Any,
+        *,
+        fail_fast: bool = False,
+        max_depth: int = DEFAULT_MAX_DEPTH,
+        allow_nan: bool = False,
+        engine: Engine = "auto",
     ) -> None:
         self.type = tp
         self.fail_fast = fail_fast
@@ -84,6 +99,7 @@ class ModelStream(Generic[T]):
             root_check=_root_check(tp, self._shape),
             max_depth=max_depth,
             allow_nan=allow_nan,
+            engine=engine,
         )
         # The engine's own feed: a chunk goes from bytes to the new partial without a Python frame of ours.
         self.feed = self._engine.feed  # type: ignore[method-assign]
@@ -170,9 +186,14 @@ def _engine(
     root_check: Callable[[Any], Any] | None,
     max_depth: int,
     allow_nan: bool,
+    engine: Engine,
 ) -> TypedParser | PythonEngine:
-    """The native engine if the plan covers the type, else the Python one."""
-    plan = plan_of(shape)
+    """The native engine if the plan covers the type (``engine="auto"``), else the Python one."""
+    if engine not in ("auto", "native", "python"):
+        raise ValueError(f"engine must be 'auto', 'native' or 'python', not {engine!r}")
+    plan = None if engine == "python" else plan_of(shape)
+    if plan is None and engine == "native":
+        raise TypeError(f"the native engine does not cover {type_title_of_shape(shape)} yet: use engine='auto'")
     if plan is None:
         return PythonEngine(
             shape, title=title, fail_fast=fail_fast, root_check=root_check, max_depth=max_depth, allow_nan=allow_nan
@@ -207,6 +228,10 @@ def json_paths(shape: Shape, path: PathLike) -> list[tuple[str | int, ...]]:
             shape = shape.value
         paths = [(*prefix, spelling) for prefix in paths for spelling in spellings][:_MAX_SPELLINGS]
     return paths
+
+
+def type_title_of_shape(shape: Shape) -> str:
+    return type_title(shape.annotation)
 
 
 def type_title(tp: Any) -> str:

@@ -5,9 +5,9 @@ calls: where pydantic itself must run.
 without asking Python: a record (model, dataclass, TypedDict) with its fields by JSON key, a list, a dict, a scalar
 (plain ``str``/``int``/``float``/``bool``/``None``, checked natively, or any other, checked here), or a value checked
 as a whole. A *place* (a field, an item, the root) is six node ids, one per JSON kind, as ``Shape.resolve(kind)``
-decides. Types whose shapes the native builder does not cover yet (``Any`` and untyped containers shown as parsed,
-unions of records told apart by their keys, records validated from their raw value, fields with their own
-``before``/``wrap``/``plain`` validators) give ``None``: ``ModelStream`` then uses the Python builder
+decides. Types whose shapes the native builder does not cover yet (unions of records told apart by their keys,
+records validated from their raw value, fields with their own ``before``/``wrap``/``plain`` validators) give
+``None``: ``ModelStream`` then uses the Python builder
 (``_builder.PartialBuilder``), which covers everything.
 
 The hooks below are called by the native builder: once per record that begins (its partial instance) and
@@ -139,8 +139,8 @@ class _Compiler:
                 plain = _PLAIN.get(shape.annotation, 0)
             choices = None if isinstance(shape, UnionLeafShape) else _choices(shape.annotation)
             return ("leaf", shape, plain, shape.grows, shape.max_length, choices)
-        if type(shape) is RawShape and not shape.live:
-            return ("checked", shape)
+        if type(shape) is RawShape:
+            return ("live", shape, shape.passthrough) if shape.live else ("checked", shape)
         raise _Unsupported
 
 

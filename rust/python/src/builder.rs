@@ -218,15 +218,26 @@ impl Builder {
         if self.frames.is_empty() {
             return Ok(value);
         }
-        let mut copies = Vec::with_capacity(self.frames.len());
-        for frame in &self.frames {
+        self.copy_open(py, 0)
+    }
+
+    /// The same for the open container at `depth` (0: the root's), with the open ones below it.
+    pub(crate) fn snapshot_below(&mut self, py: Python<'_>, depth: usize) -> PyResult<Py<PyAny>> {
+        self.store_open_string(py)?;
+        self.copy_open(py, depth)
+    }
+
+    fn copy_open(&self, py: Python<'_>, depth: usize) -> PyResult<Py<PyAny>> {
+        let frames = &self.frames[depth..];
+        let mut copies = Vec::with_capacity(frames.len());
+        for frame in frames {
             copies.push(match &frame.container {
                 Container::Dict(dict) => dict.bind(py).copy()?.into_any(),
                 Container::List(list) => list.bind(py).get_slice(0, list.bind(py).len()).into_any(),
             });
         }
-        for (depth, frame) in self.frames.iter().enumerate().take(self.frames.len() - 1) {
-            copies[depth].set_item(frame.open_slot(py), &copies[depth + 1])?;
+        for (index, frame) in frames.iter().enumerate().take(frames.len() - 1) {
+            copies[index].set_item(frame.open_slot(py), &copies[index + 1])?;
         }
         Ok(copies.swap_remove(0).unbind())
     }
@@ -381,9 +392,9 @@ impl Builder {
     }
 
     /// A value finished (typed events).
-    fn typed_end(&mut self, value: &Bound<'_, PyAny>) {
+    fn typed_end(&mut self, value: &Bound<'_, PyAny>, grew: bool) {
         if let Some(log) = &mut self.typed {
-            log.push(TypedEvent::End(value.clone().unbind()));
+            log.push(TypedEvent::End(value.clone().unbind(), grew));
         }
     }
 
@@ -435,7 +446,7 @@ impl Builder {
             Event::EndObject | Event::EndArray => {
                 let frame = self.frames.pop().expect("the core balances containers");
                 let value = frame.container(py);
-                self.typed_end(&value);
+                self.typed_end(&value, false);
                 self.record(py, EventKind::End, value)?;
                 self.child_done(py)?;
             }
@@ -467,7 +478,9 @@ impl Builder {
                 self.record(py, EventKind::Begin, EventKind::type_name(py, "string"))?;
             }
             Event::EndString => {
-                // The typed layer takes the finished string from its end: no growth to report before it.
+                // The typed layer takes the finished string from its end: no growth to report before it, only
+                // whether there was some since the last report.
+                let grew = self.typed_delta_from < self.text.len();
                 self.typed_delta_from = usize::MAX;
                 self.flush_delta(py)?;
                 let string = self.open_string(py)?.into_any();
@@ -476,7 +489,7 @@ impl Builder {
                 self.string_open = false;
                 self.string_attached = false;
                 self.string_dirty = false;
-                self.typed_end(&string);
+                self.typed_end(&string, grew);
                 self.record(py, EventKind::End, string)?;
                 self.child_done(py)?;
             }
@@ -512,7 +525,7 @@ impl Builder {
 
     fn finish_scalar(&mut self, py: Python<'_>, value: Bound<'_, PyAny>) -> PyResult<()> {
         self.attach(py, &value)?;
-        self.typed_end(&value);
+        self.typed_end(&value, false);
         self.record(py, EventKind::End, value)?;
         self.child_done(py)
     }

@@ -239,6 +239,12 @@ impl Parser {
             .unwrap_or_default()
     }
 
+    /// A copy of the open container at `depth` of the value (and of the open ones below it), that later feeds
+    /// will not change.
+    pub(crate) fn copy_below(&mut self, py: Python<'_>, depth: usize) -> PyResult<Py<PyAny>> {
+        self.builder.snapshot_below(py, depth)
+    }
+
     /// A drained buffer of `take_typed_events`, reused for the next events.
     pub(crate) fn give_back_typed_events(
         &mut self,

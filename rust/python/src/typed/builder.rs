@@ -132,8 +132,35 @@ impl TypedBuilder {
     }
 
     /// The partial, for a caller to keep: the builder copies what it changes later instead of changing it.
-    pub(crate) fn hand_out(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+    /// `copy_below(depth)` copies the untyped value's container at `depth` (and the open ones below it): what a
+    /// container shown as parsed shows.
+    pub(crate) fn hand_out(
+        &mut self,
+        py: Python<'_>,
+        copy_below: &mut dyn FnMut(usize) -> PyResult<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
         self.make_open_records(py)?;
+        let top = self.stack.len() - 1;
+        let frame = &self.stack[top];
+        if let FrameKind::Opaque {
+            how: Opaque::Live { stale: true },
+            ..
+        } = frame.kind
+        {
+            if frame.linked {
+                if self.shared {
+                    self.unshare(py)?;
+                }
+                // The typed frames above a live one follow every container, so the untyped value's depth is its.
+                let copy = copy_below(top - 1)?;
+                let frame = &mut self.stack[top];
+                frame.display = Some(copy.clone_ref(py));
+                if let FrameKind::Opaque { how, .. } = &mut frame.kind {
+                    *how = Opaque::Live { stale: false }; // the values begun inside it stay counted
+                }
+                self.show_in(py, top - 1, copy.bind(py), false)?;
+            }
+        }
         self.shared = true;
         Ok(match &self.stack[0].display {
             Some(display) => display.clone_ref(py),
@@ -168,7 +195,8 @@ impl TypedBuilder {
             let blank = match blank.get() {
                 Some(blank) => blank,
                 None => {
-                    let made = blank_from_py(self.hooks.blank_of.call1(py, (shape.bind(py),))?.bind(py))?;
+                    let made =
+                        blank_from_py(self.hooks.blank_of.call1(py, (shape.bind(py),))?.bind(py))?;
                     blank.get_or_init(|| made)
                 }
             };
@@ -224,24 +252,30 @@ impl TypedBuilder {
     pub(crate) fn apply(&mut self, py: Python<'_>, events: &mut Vec<TypedEvent>) -> PyResult<()> {
         for event in events.drain(..) {
             let top = self.stack.last_mut().expect("the root frame stays");
-            if let FrameKind::Opaque { nested, .. } = &mut top.kind {
+            if let FrameKind::Opaque { nested, how } = &mut top.kind {
+                if let Opaque::Live { stale } = how {
+                    if top.linked && shows_in_live_value(py, &event) {
+                        *stale = true;
+                        self.changed = true;
+                    }
+                }
                 match &event {
                     TypedEvent::Begin(..) => {
                         *nested += 1;
                         continue;
                     }
                     TypedEvent::Delta(_) => continue,
-                    TypedEvent::End(_) if *nested > 0 => {
+                    TypedEvent::End(..) if *nested > 0 => {
                         *nested -= 1;
                         continue;
                     }
-                    TypedEvent::End(_) => {}
+                    TypedEvent::End(..) => {}
                 }
             }
             match event {
                 TypedEvent::Begin(kind, step, raw) => self.begin(py, kind, step, raw)?,
                 TypedEvent::Delta(text) => self.delta(py, text)?,
-                TypedEvent::End(value) => self.end(py, value)?,
+                TypedEvent::End(value, _) => self.end(py, value)?,
             }
         }
         Ok(())
@@ -324,7 +358,14 @@ impl TypedBuilder {
         }
         self.scalar_open = true;
         self.text_shown = kind == JsonKind::String
-            && matches!(self.plan.nodes[node], Node::Leaf { grows: true, .. });
+            && matches!(
+                self.plan.nodes[node],
+                Node::Leaf { grows: true, .. }
+                    | Node::Live {
+                        passthrough: true,
+                        ..
+                    }
+            );
         self.leaf = Some(Leaf { node, step });
         if self.text_shown {
             let empty = PyString::new(py, "");
@@ -386,6 +427,16 @@ impl TypedBuilder {
                 )
             }
             Node::Unknown => Frame::new(node, opaque(Opaque::Unknown), step, None),
+            Node::Live { .. } => {
+                // What the parser holds there is copied when a partial is read; empty until then.
+                let display = if kind == JsonKind::Object {
+                    PyDict::new(py).into_any()
+                } else {
+                    PyList::empty(py).into_any()
+                };
+                let live = opaque(Opaque::Live { stale: true });
+                Frame::new(node, live, step, Some(display.unbind()))
+            }
             _ => Frame::new(node, opaque(Opaque::Checked), step, None),
         })
     }
@@ -439,10 +490,19 @@ impl TypedBuilder {
                 self.fail(py, parent, &frame.step, path, errors.bind(py))
             }
             Outcome::Valid(display, given) => {
-                let shown = frame
-                    .display
-                    .as_ref()
-                    .is_some_and(|shown| shown.is(&display));
+                // A container shown as parsed, copied since its last change, already shows its final value.
+                let copied = matches!(
+                    frame.kind,
+                    FrameKind::Opaque {
+                        how: Opaque::Live { stale: false },
+                        ..
+                    }
+                ) && frame.linked;
+                let shown = copied
+                    || frame
+                        .display
+                        .as_ref()
+                        .is_some_and(|shown| shown.is(&display));
                 self.done(
                     py,
                     parent,
@@ -489,7 +549,11 @@ impl TypedBuilder {
                     None => self.check(py, shape.bind(py), &raw)?,
                 }
             }
-            Node::Checked { shape } => self.check(py, shape.bind(py), &raw)?,
+            Node::Checked { shape }
+            | Node::Live {
+                shape,
+                passthrough: false,
+            } => self.check(py, shape.bind(py), &raw)?,
             _ => Outcome::Valid(raw.clone().unbind(), raw.clone().unbind()),
         };
         match outcome {
@@ -609,6 +673,16 @@ impl TypedBuilder {
                 how: Opaque::Unknown,
                 ..
             } => Ok(Outcome::Valid(raw.clone().unbind(), raw.clone().unbind())),
+            FrameKind::Opaque {
+                how: Opaque::Live { .. },
+                ..
+            } => match &self.plan.nodes[frame.node] {
+                Node::Live {
+                    shape,
+                    passthrough: false,
+                } => self.check(py, shape.bind(py), raw),
+                _ => Ok(Outcome::Valid(raw.clone().unbind(), raw.clone().unbind())),
+            },
             FrameKind::Opaque {
                 how: Opaque::Dead, ..
             } => Ok(Outcome::Failed(PyList::empty(py).unbind())),
@@ -1269,6 +1343,24 @@ fn keep_pending(pending: &mut Vec<(usize, Py<PyAny>)>, field: usize, value: &Bou
     match pending.iter_mut().find(|(shown, _)| *shown == field) {
         Some((_, shown)) => *shown = value.clone().unbind(),
         None => pending.push((field, value.clone().unbind())),
+    }
+}
+
+/// Whether an event inside a container shown as parsed changes what it shows: text grew, a container or string
+/// began, a string's last fragment came, a number or literal finished (a container was shown already).
+fn shows_in_live_value(py: Python<'_>, event: &TypedEvent) -> bool {
+    match event {
+        TypedEvent::Delta(_) => true,
+        TypedEvent::Begin(kind, ..) => {
+            matches!(kind, JsonKind::Object | JsonKind::Array | JsonKind::String)
+        }
+        TypedEvent::End(_, true) => true,
+        TypedEvent::End(value, false) => {
+            let value = value.bind(py);
+            !(value.is_instance_of::<PyString>()
+                || value.is_instance_of::<PyList>()
+                || value.is_instance_of::<PyDict>())
+        }
     }
 }
 

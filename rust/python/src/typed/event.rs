@@ -58,6 +58,6 @@ pub(crate) enum TypedEvent {
     Begin(JsonKind, TypedStep, Option<Py<PyAny>>),
     /// The open string grew: its whole text so far.
     Delta(Py<PyString>),
-    /// The open value finished: its Python value.
-    End(Py<PyAny>),
+    /// The open value finished: its Python value, and (a string) whether its text grew since the last `Delta`.
+    End(Py<PyAny>, bool),
 }

@@ -69,6 +69,11 @@ pub(crate) enum Opaque {
     Checked,
     Unknown,
     Dead,
+    /// `Any`, or an untyped `dict`/`list`: shown as parsed, a copy of the untyped value taken when a partial is
+    /// read after something inside changed (`stale`).
+    Live {
+        stale: bool,
+    },
 }
 
 pub(crate) struct Frame {

@@ -68,7 +68,7 @@ impl TypedParser {
         // Whatever parsed before a syntax error still reaches the partial.
         this.apply(py)?;
         parsed?;
-        this.builder.hand_out(py)
+        this.hand_out(py)
     }
 
     /// End of input: the validated final value (raises `IncompleteJSONError`, `JSONError` or `ValidationError`).
@@ -89,14 +89,14 @@ impl TypedParser {
             this.broken = Some(error.clone_ref(py));
             return Err(error);
         }
-        this.builder.hand_out(py)
+        this.hand_out(py)
     }
 
     /// The partial: a snapshot later chunks do not change.
     #[getter]
     fn partial(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let mut this = slf.try_borrow_mut().map_err(|_| in_use())?;
-        this.builder.hand_out(slf.py())
+        this.hand_out(slf.py())
     }
 
     /// The untyped value parsed so far (`Parser.value`: live).
@@ -140,6 +140,14 @@ impl TypedParser {
 }
 
 impl TypedParser {
+    /// The partial, for the caller to keep.
+    fn hand_out(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let TypedParser {
+            parser, builder, ..
+        } = self;
+        builder.hand_out(py, &mut |depth| parser.copy_below(py, depth))
+    }
+
     /// Follow the events the last feed recorded; an exception from inside is sticky.
     fn apply(&mut self, py: Python<'_>) -> PyResult<()> {
         let mut events = self.parser.take_typed_events();

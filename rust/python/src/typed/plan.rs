@@ -94,6 +94,9 @@ pub(crate) enum Node {
     Checked { shape: Py<PyAny> },
     /// A key the type does not declare: kept for validation as parsed, never shown.
     Unknown,
+    /// `Any`, `dict` or `list` (`passthrough`: `Any` itself, taken as parsed): a container shown as parsed while it
+    /// grows, a string shown as it grows; checked whole when it finishes.
+    Live { shape: Py<PyAny>, passthrough: bool },
 }
 
 /// A type's plan, made once per type and shared by every `TypedParser` of it.
@@ -272,6 +275,10 @@ fn node_from_py(node: &Bound<'_, PyAny>) -> PyResult<Node> {
             choices: node.get_item(5)?.extract()?,
         },
         "checked" => Node::Checked { shape },
+        "live" => Node::Live {
+            shape,
+            passthrough: node.get_item(2)?.is_truthy()?,
+        },
         other => {
             return Err(PyValueError::new_err(format!(
                 "unknown plan node {other:?}"
