@@ -83,3 +83,18 @@ def test_the_engine_can_be_asked_for_and_is_checked() -> None:
         ModelStream(Cat | Dog, engine="native")
     with pytest.raises(ValueError, match="engine must be"):
         ModelStream(Cat, engine="rust")  # type: ignore[arg-type]
+
+
+def test_records_that_begin_together_while_the_last_partial_is_held_are_shown() -> None:
+    """Two nested records beginning in one chunk, the caller holding the partial before it: both partials are made
+    when the next one is read and linked into the copy the builder goes on with (a regression: the inner one was
+    linked into the held partial's record instead)."""
+    from models import Company
+
+    for engine in ("native", "python"):
+        stream = ModelStream(Company, engine=engine)
+        held = stream.feed(b'{"name":"a","employees":0,"address":')
+        partial = stream.feed(b'{"geo":{')
+        assert held is not None and held.address is None
+        assert partial is not None and partial.address is not None and partial.address.geo is not None, engine
+        assert partial.address.geo.lat is None

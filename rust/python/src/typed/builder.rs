@@ -174,7 +174,18 @@ impl TypedBuilder {
             return Ok(()); // an unchanged partial is read at O(1)
         }
         self.unmade = false;
-        for index in 1..self.stack.len() {
+        let unmade = |frame: &Frame| {
+            frame.display.is_none() && matches!(frame.kind, FrameKind::Record { .. })
+        };
+        let Some(first) = self.stack.iter().position(unmade) else {
+            return Ok(());
+        };
+        if self.shared {
+            // Before any new partial exists: what a caller holds above is copied first, and the new partials,
+            // nobody's yet, are linked into what the builder goes on with.
+            self.unshare(py)?;
+        }
+        for index in first..self.stack.len() {
             let frame = &mut self.stack[index];
             if frame.display.is_some() {
                 continue;
@@ -221,7 +232,7 @@ impl TypedBuilder {
             frame.display = Some(display.clone().unbind());
             frame.model_slots = None;
             if frame.linked {
-                let linked = self.show(py, index - 1, &display, true)?;
+                let linked = self.show_in(py, index - 1, &display, true)?;
                 self.stack[index].linked = linked;
             }
         }
