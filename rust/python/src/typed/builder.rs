@@ -12,7 +12,7 @@
 //! count), goes on with the partial handed out before it (brought up to date from the frame's log) if its holder
 //! let go of it, or else with a shallow copy.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PySet, PyString, PyTuple};
@@ -203,14 +203,9 @@ impl TypedBuilder {
             else {
                 unreachable!("a record frame follows a record node")
             };
-            let blank = match blank.get() {
-                Some(blank) => blank,
-                None => {
-                    let made =
-                        blank_from_py(self.hooks.blank_of.call1(py, (shape.bind(py),))?.bind(py))?;
-                    blank.get_or_init(|| made)
-                }
-            };
+            let blank = asked_once(blank, || {
+                blank_from_py(self.hooks.blank_of.call1(py, (shape.bind(py),))?.bind(py))
+            })?;
             let display = match blank {
                 Some(blank) => new_model_partial(py, cls.bind(py), blank)?,
                 None => self
@@ -613,13 +608,9 @@ impl TypedBuilder {
                 else {
                     unreachable!("a record frame follows a record node")
                 };
-                let validate = match validate.get() {
-                    Some(validate) => validate,
-                    None => {
-                        let made = self.hooks.record_validator.call1(py, (shape.bind(py),))?;
-                        validate.get_or_init(|| made)
-                    }
-                };
+                let validate = asked_once(validate, || {
+                    self.hooks.record_validator.call1(py, (shape.bind(py),))
+                })?;
                 match validate.call1(py, (inputs.bind(py),)) {
                     Ok(value) if *bare => Ok(Outcome::Valid(value.clone_ref(py), value)),
                     Ok(value) => {
@@ -1373,6 +1364,15 @@ fn shows_in_live_value(py: Python<'_>, event: &TypedEvent) -> bool {
                 || value.is_instance_of::<PyDict>())
         }
     }
+}
+
+/// What `cell` holds, asked of Python (`ask`) the first time (the plan is shared: a failed ask is asked again).
+fn asked_once<T>(cell: &OnceLock<T>, ask: impl FnOnce() -> PyResult<T>) -> PyResult<&T> {
+    if let Some(value) = cell.get() {
+        return Ok(value);
+    }
+    let value = ask()?;
+    Ok(cell.get_or_init(|| value))
 }
 
 fn opaque(how: Opaque) -> FrameKind {
