@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from midstream.pydantic import ModelStream
 from pydantic import BaseModel
-from test_model_properties import CASE_NAMES, CASES, chunked, documents, snap
+from test_model_properties import CASE_NAMES, CASES, broken_documents, chunked, documents, snap
 
 PER_TYPE = settings(max_examples=max(1, settings.default.max_examples // 5))
 
@@ -43,6 +43,17 @@ def test_both_engines_give_the_same_partials_finals_and_errors(name: str, data: 
     native, python = ModelStream(doc.tp, engine="native"), ModelStream(doc.tp, engine="python")
     assert native.native and not python.native
     assert _run(native, chunks) == _run(python, chunks)
+
+
+@pytest.mark.parametrize("name", [name for name in CASE_NAMES if ModelStream(CASES[name][0]).native])
+@given(data=st.data())
+@PER_TYPE
+def test_both_engines_fail_alike_on_broken_documents(name: str, data: st.DataObject) -> None:
+    """A document with one value of the wrong kind: the same partials (an invalid root keeps what arrived of it),
+    the same errors."""
+    doc, _ = data.draw(broken_documents(name), label="broken document")
+    chunks = chunked(data, doc.text)
+    assert _run(ModelStream(doc.tp, engine="native"), chunks) == _run(ModelStream(doc.tp, engine="python"), chunks)
 
 
 class Shown(BaseModel):

@@ -384,10 +384,21 @@ def documents(draw: st.DrawFn, names: list[str] | None = None) -> Doc:
 # --- chunkings --------------------------------------------------------------------------------------------------------
 
 
+#: How a document is cut: token-sized chunks most often (1-8 bytes), network-sized ones (up to a few hundred bytes:
+#: whole records arrive in one chunk, which ``ModelStream`` validates from their text), or the whole document at once
+#: (validated in one call).
+CHUNK_SIZES = st.one_of(
+    st.lists(st.integers(1, 8), min_size=1, max_size=40),
+    st.lists(st.integers(1, 8), min_size=1, max_size=40),
+    st.lists(st.integers(1, 400), min_size=1, max_size=8),
+    st.just([1 << 30]),
+)
+
+
 def chunked(data: st.DataObject, text: bytes) -> list[tuple[bytes | str, int]]:
-    """The chunks to feed (1-8 bytes, cut anywhere, even inside a UTF-8 sequence; or 1-8 characters) and, for
-    each, how many bytes are in once it is fed."""
-    sizes = data.draw(st.lists(st.integers(1, 8), min_size=1, max_size=40), label="chunk sizes")
+    """The chunks to feed (cut anywhere, even inside a UTF-8 sequence, in bytes or characters: ``CHUNK_SIZES``) and,
+    for each, how many bytes are in once it is fed."""
+    sizes = data.draw(CHUNK_SIZES, label="chunk sizes")
     document: bytes | str = text
     if data.draw(st.booleans(), label="feed str"):
         document = text.decode("utf-8")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Callable
-from typing import Any, Generic, Literal, TypeVar, overload
+from typing import Any, Generic, Literal, NamedTuple, TypeVar, overload
 
 import pydantic
 
-from midstream._native import DEFAULT_MAX_DEPTH, TypedParser
-from midstream.pydantic._native_plan import plan_of
+from midstream._native import DEFAULT_MAX_DEPTH, TypedParser, TypedPlan
+from midstream.pydantic._cache import TypeCache
+from midstream.pydantic._native_plan import plan_of, whole_validator
 from midstream.pydantic._python_engine import PythonEngine
 from midstream.pydantic._reuse import reusing_validator
 from midstream.pydantic._shapes import DictShape, ListShape, ModelShape, RecordShape, Shape, compile_shape
@@ -91,16 +92,9 @@ class ModelStream(Generic[T]):
     ) -> None:
         self.type = tp
         self.fail_fast = fail_fast
-        self._shape = compile_shape(tp)
-        self._engine = _engine(
-            self._shape,
-            title=lambda: type_title(tp),
-            fail_fast=fail_fast,
-            root_check=_root_check(tp, self._shape),
-            max_depth=max_depth,
-            allow_nan=allow_nan,
-            engine=engine,
-        )
+        setup = _setups.get(tp, lambda: _setup(tp))
+        self._shape = setup.shape
+        self._engine = _engine(setup, fail_fast=fail_fast, max_depth=max_depth, allow_nan=allow_nan, engine=engine)
         # The engine's own feed: a chunk goes from bytes to the new partial without a Python frame of ours.
         self.feed = self._engine.feed  # type: ignore[method-assign]
 
@@ -178,34 +172,47 @@ class ModelStream(Generic[T]):
         self._engine.changed = False
 
 
+class _Setup(NamedTuple):
+    """What every ``ModelStream`` of one type starts from, worked out once per type."""
+
+    shape: Shape
+    #: The native engine's plan (``None``: the Python engine follows the type).
+    plan: TypedPlan | None
+    #: How the finished root is validated as a whole, if it is not a record (``_root_check``).
+    root_check: Callable[[Any], Any] | None
+    #: The type's ``validate_json``, for a document that arrives whole in one chunk (``whole_validator``).
+    whole: Callable[[str | bytes], Any] | None
+    title: Callable[[], str]
+
+
+def _setup(tp: Any) -> _Setup:
+    shape = compile_shape(tp)
+    plan = plan_of(shape)
+    whole = None if plan is None else whole_validator(tp)
+    return _Setup(shape, plan, _root_check(tp, shape), whole, lambda: type_title(tp))
+
+
+_setups: TypeCache[_Setup] = TypeCache("__midstream_stream_setup__")
+
+
 def _engine(
-    shape: Shape,
-    *,
-    title: Callable[[], str],
-    fail_fast: bool,
-    root_check: Callable[[Any], Any] | None,
-    max_depth: int,
-    allow_nan: bool,
-    engine: Engine,
+    setup: _Setup, *, fail_fast: bool, max_depth: int, allow_nan: bool, engine: Engine
 ) -> TypedParser | PythonEngine:
     """The native engine if the plan covers the type (``engine="auto"``), else the Python one."""
     if engine not in ("auto", "native", "python"):
         raise ValueError(f"engine must be 'auto', 'native' or 'python', not {engine!r}")
-    plan = None if engine == "python" else plan_of(shape)
-    if plan is None and engine == "native":
-        raise TypeError(f"the native engine does not cover {type_title_of_shape(shape)} yet: use engine='auto'")
-    if plan is None:
-        return PythonEngine(
-            shape, title=title, fail_fast=fail_fast, root_check=root_check, max_depth=max_depth, allow_nan=allow_nan
-        )
-    return TypedParser(
-        plan,
-        title=title,
-        fail_fast=fail_fast,
-        root_check=root_check,
-        max_depth=max_depth,
-        allow_nan=allow_nan,
-    )
+    if setup.plan is None and engine == "native":
+        raise TypeError(f"the native engine does not cover {type_title_of_shape(setup.shape)} yet: use engine='auto'")
+    options: dict[str, Any] = {
+        "title": setup.title,
+        "fail_fast": fail_fast,
+        "root_check": setup.root_check,
+        "max_depth": max_depth,
+        "allow_nan": allow_nan,
+    }
+    if setup.plan is not None and engine != "python":
+        return TypedParser(setup.plan, whole=setup.whole, **options)
+    return PythonEngine(setup.shape, **options)
 
 
 _MAX_SPELLINGS = 16

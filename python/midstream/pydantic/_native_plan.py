@@ -18,7 +18,9 @@ Enum, a constrained number), and when a part fails (its errors, located).
 from __future__ import annotations
 
 import enum
+import functools
 import sys
+import types
 import weakref
 from collections.abc import Callable
 from typing import Any, Literal, get_args, get_origin
@@ -144,6 +146,49 @@ class _Compiler:
         raise _Unsupported
 
 
+def whole_validator(tp: Any) -> Callable[[str | bytes], Any] | None:
+    """``tp``'s own ``validate_json``, if a document that arrives whole in one chunk may be validated by it in one
+    call: when ``tp`` runs no Python code of its own while it validates (no validators, ``__post_init__``, custom
+    ``__init__``, default factories, ``_missing_``), one call gives what following the document part by part gives,
+    and an invalid document can go to the part-by-part path without anything having run twice."""
+    if isinstance(tp, type) and issubclass(tp, pydantic.BaseModel):
+        schema: Any = tp.__pydantic_core_schema__
+        validator: Any = tp.__pydantic_validator__
+    else:
+        try:
+            adapter = pydantic.TypeAdapter(tp)
+        except Exception:  # the part-by-part path reports what is wrong with the type
+            return None
+        schema, validator = adapter.core_schema, adapter.validator
+    if runs_python(schema):
+        return None
+    return validator.validate_json  # type: ignore[no-any-return]
+
+
+#: Core schema types that call Python code.
+_PYTHON_SCHEMAS = frozenset({"function-before", "function-after", "function-wrap", "function-plain", "call"})
+#: Keys of a core schema whose presence means Python code runs while validating.
+_PYTHON_KEYS = ("default_factory", "missing", "post_init", "custom_init")
+_FUNCTIONS = (types.FunctionType, types.MethodType, types.BuiltinFunctionType, functools.partial)
+
+
+def runs_python(schema: Any) -> bool:
+    """Whether validating with this core schema may call Python code (a validator, a factory...); its
+    serialization and metadata, which validation does not run, aside."""
+    todo = [schema]
+    while todo:  # a worklist: schemas nest as deep as the types
+        item = todo.pop()
+        if isinstance(item, dict):
+            if item.get("type") in _PYTHON_SCHEMAS or any(item.get(key) for key in _PYTHON_KEYS):
+                return True
+            todo.extend(value for key, value in item.items() if key not in ("serialization", "metadata"))
+        elif isinstance(item, (list, tuple)):
+            todo.extend(item)
+        elif isinstance(item, _FUNCTIONS):
+            return True
+    return False
+
+
 _RECORD_KINDS: dict[type, str] = {ModelShape: "model", TypedDictShape: "typeddict", DataclassShape: "dataclass"}
 
 
@@ -187,6 +232,12 @@ def new_partial(shape: RecordShape) -> Any:
 def record_validator(shape: RecordShape) -> Callable[[dict[str, Any]], Any]:
     """What validates a finished record from its children's values (built the first time one finishes)."""
     return shape.children_validator.validate_python
+
+
+def record_whole_validator(shape: RecordShape) -> Callable[[bytes], Any] | None:
+    """What validates a record that begins and ends within one chunk from its JSON text, in one call, if that gives
+    what following it part by part gives (``whole_validator``): asked the first time one does."""
+    return whole_validator(shape.cls)
 
 
 def record_errors(error: pydantic.ValidationError, invalid: set[str] | None) -> ErrorList:

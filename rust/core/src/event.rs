@@ -67,6 +67,14 @@ pub struct Reject(
 pub trait Sink {
     /// Called for each event, in document order; an `Err` stops the parser at this value.
     fn event(&mut self, event: Event<'_>) -> Result<(), Reject>;
+
+    /// Called just before each `BeginObject`, `BeginArray`, `EndObject` and `EndArray` with the offset of its
+    /// bracket in the whole input (the bytes of earlier chunks included), for sinks that slice the input by
+    /// value. Ignored by default.
+    #[inline]
+    fn bracket_at(&mut self, offset: u64) {
+        let _ = offset;
+    }
 }
 
 /// A sink that ignores every event: the parser then only validates.

@@ -570,6 +570,7 @@ impl Parser {
         // A sink that refuses the end event is reported at the bracket (on the current line).
         self.value_start = self.at(i);
         self.stack.pop();
+        sink.bracket_at(self.value_start);
         let event = match container {
             Container::Array => Event::EndArray,
             Container::Object => Event::EndObject,
@@ -601,6 +602,7 @@ impl Parser {
                     (Container::Array, State::ArrayFirst, Event::BeginArray)
                 };
                 self.stack.push(container);
+                sink.bracket_at(self.value_start);
                 self.send(sink, event)?;
                 self.state = state;
                 return Ok(i + 1);

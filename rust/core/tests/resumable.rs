@@ -498,3 +498,59 @@ fn a_number_is_not_finished_by_a_byte_that_cannot_follow_it() {
         }
     }
 }
+
+/// Records each container event with the offset `Sink::bracket_at` gave just before it.
+#[derive(Default)]
+struct Brackets {
+    next: Option<u64>,
+    seen: Vec<(u64, char)>,
+}
+
+impl midstream_core::Sink for Brackets {
+    fn event(&mut self, event: midstream_core::Event<'_>) -> Result<(), midstream_core::Reject> {
+        use midstream_core::Event;
+        let bracket = match event {
+            Event::BeginObject => '{',
+            Event::EndObject => '}',
+            Event::BeginArray => '[',
+            Event::EndArray => ']',
+            _ => return Ok(()),
+        };
+        let offset = self
+            .next
+            .take()
+            .expect("bracket_at comes before each container event");
+        self.seen.push((offset, bracket));
+        Ok(())
+    }
+
+    fn bracket_at(&mut self, offset: u64) {
+        self.next = Some(offset);
+    }
+}
+
+#[test]
+fn bracket_offsets_are_where_the_brackets_are_whatever_the_cuts() {
+    let input = br#" {"a": [1, {"b": "[x]{"}, [], {}], "c\"]": {"d": [[2.5e3]]}} "#;
+    let expected: Vec<(u64, char)> = {
+        // Brackets outside strings, found the simple way (this document has no backslash before a closing quote).
+        let (mut inside, mut escaped, mut found) = (false, false, Vec::new());
+        for (offset, &byte) in input.iter().enumerate() {
+            match byte {
+                _ if escaped => escaped = false,
+                b'\\' if inside => escaped = true,
+                b'"' => inside = !inside,
+                b'{' | b'}' | b'[' | b']' if !inside => found.push((offset as u64, byte as char)),
+                _ => {}
+            }
+        }
+        found
+    };
+    for cut in 0..=input.len() {
+        let (mut parser, mut sink) = (Parser::new(), Brackets::default());
+        parser.feed(&input[..cut], &mut sink).expect("valid");
+        parser.feed(&input[cut..], &mut sink).expect("valid");
+        parser.finish(&mut sink).expect("complete");
+        assert_eq!(sink.seen, expected, "cut at {cut}");
+    }
+}

@@ -156,6 +156,8 @@ pub(crate) struct Builder {
     pub(crate) typed: Option<Vec<TypedEvent>>,
     /// How much of the open string the typed layer has seen.
     typed_delta_from: usize,
+    /// The offset in the whole input of the bracket whose event comes next (`Sink::bracket_at`).
+    bracket: u64,
     /// `forget_items_at`: the path of the container whose finished children are dropped.
     forget_path: Option<Vec<PathElement>>,
     /// The last forgetting array that dropped a child, and how many it dropped (for `is_complete` after it
@@ -362,6 +364,14 @@ impl Builder {
         Ok(())
     }
 
+    /// `record` of a `begin` event: its kind's name is made only when events are kept (not per value otherwise).
+    fn record_begin(&mut self, py: Python<'_>, kind: JsonKind) -> PyResult<()> {
+        if self.events.is_none() {
+            return Ok(());
+        }
+        self.record(py, EventKind::Begin, EventKind::type_name(py, kind))
+    }
+
     fn record(&mut self, py: Python<'_>, kind: EventKind, value: Bound<'_, PyAny>) -> PyResult<()> {
         if self.events.is_none() {
             return Ok(());
@@ -384,17 +394,20 @@ impl Builder {
             Some(Step::Key(key)) => TypedStep::Key(key.clone_ref(py)),
             Some(Step::Index(index)) => TypedStep::Index(index),
         };
+        let bracket = if kind.is_container() { self.bracket } else { 0 };
         log.push(TypedEvent::Begin(
             kind,
             step,
             object.map(|raw| raw.clone().unbind()),
+            bracket,
         ));
     }
 
     /// A value finished (typed events).
-    fn typed_end(&mut self, value: &Bound<'_, PyAny>, grew: bool) {
+    fn typed_end(&mut self, value: &Bound<'_, PyAny>, grew: bool, container: bool) {
         if let Some(log) = &mut self.typed {
-            log.push(TypedEvent::End(value.clone().unbind(), grew));
+            let bracket = if container { self.bracket } else { 0 };
+            log.push(TypedEvent::End(value.clone().unbind(), grew, bracket));
         }
     }
 
@@ -446,7 +459,7 @@ impl Builder {
             Event::EndObject | Event::EndArray => {
                 let frame = self.frames.pop().expect("the core balances containers");
                 let value = frame.container(py);
-                self.typed_end(&value, false);
+                self.typed_end(&value, false, true);
                 self.record(py, EventKind::End, value)?;
                 self.child_done(py)?;
             }
@@ -475,7 +488,7 @@ impl Builder {
                 }
                 self.typed_delta_from = 0;
                 self.typed_begin(py, JsonKind::String, None);
-                self.record(py, EventKind::Begin, EventKind::type_name(py, "string"))?;
+                self.record_begin(py, JsonKind::String)?;
             }
             Event::EndString => {
                 // The typed layer takes the finished string from its end: no growth to report before it, only
@@ -489,7 +502,7 @@ impl Builder {
                 self.string_open = false;
                 self.string_attached = false;
                 self.string_dirty = false;
-                self.typed_end(&string, grew);
+                self.typed_end(&string, grew, false);
                 self.record(py, EventKind::End, string)?;
                 self.child_done(py)?;
             }
@@ -502,13 +515,13 @@ impl Builder {
                     frame.child_open = true;
                     frame.child_attached = false;
                 }
-                let (name, json_kind) = match kind {
-                    ScalarKind::Number => ("number", JsonKind::Number),
-                    ScalarKind::Bool => ("boolean", JsonKind::Boolean),
-                    ScalarKind::Null => ("null", JsonKind::Null),
+                let json_kind = match kind {
+                    ScalarKind::Number => JsonKind::Number,
+                    ScalarKind::Bool => JsonKind::Boolean,
+                    ScalarKind::Null => JsonKind::Null,
                 };
                 self.typed_begin(py, json_kind, None);
-                self.record(py, EventKind::Begin, EventKind::type_name(py, name))?;
+                self.record_begin(py, json_kind)?;
             }
             Event::Number(number) => {
                 let value = convert_number(py, number.text, number.is_integer)?;
@@ -525,7 +538,7 @@ impl Builder {
 
     fn finish_scalar(&mut self, py: Python<'_>, value: Bound<'_, PyAny>) -> PyResult<()> {
         self.attach(py, &value)?;
-        self.typed_end(&value, false);
+        self.typed_end(&value, false, false);
         self.record(py, EventKind::End, value)?;
         self.child_done(py)
     }
@@ -544,8 +557,14 @@ impl Builder {
         } else {
             self.typed_begin(py, JsonKind::Array, None);
         }
-        let name = if object { "object" } else { "array" };
-        self.record(py, EventKind::Begin, EventKind::type_name(py, name))?;
+        self.record_begin(
+            py,
+            if object {
+                JsonKind::Object
+            } else {
+                JsonKind::Array
+            },
+        )?;
         let forget_children = self.opens_at_forget_path(py);
         self.frames.push(Frame {
             container,
@@ -606,6 +625,11 @@ pub(crate) struct Feeding<'a, 'py> {
 }
 
 impl Sink for Feeding<'_, '_> {
+    #[inline]
+    fn bracket_at(&mut self, offset: u64) {
+        self.builder.bracket = offset;
+    }
+
     #[inline]
     fn event(&mut self, event: Event<'_>) -> Result<(), Reject> {
         self.builder.on_event(self.py, event).map_err(|error| {

@@ -4,6 +4,8 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyString, PyTuple};
 
+use crate::typed::event::JsonKind;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum EventKind {
     Begin,
@@ -12,17 +14,27 @@ pub(crate) enum EventKind {
 }
 
 impl EventKind {
-    fn name(self) -> &'static str {
+    /// Its name, interned once per process.
+    fn name(self, py: Python<'_>) -> &Bound<'_, PyString> {
         match self {
-            EventKind::Begin => "begin",
-            EventKind::Delta => "delta",
-            EventKind::End => "end",
+            EventKind::Begin => pyo3::intern!(py, "begin"),
+            EventKind::Delta => pyo3::intern!(py, "delta"),
+            EventKind::End => pyo3::intern!(py, "end"),
         }
     }
 
     /// The value of a `begin` event: what kind of value began.
-    pub(crate) fn type_name<'py>(py: Python<'py>, name: &'static str) -> Bound<'py, PyAny> {
-        PyString::intern(py, name).into_any()
+    /// The name of a JSON kind, as a `begin` event's value (interned once per process).
+    pub(crate) fn type_name<'py>(py: Python<'py>, kind: JsonKind) -> Bound<'py, PyAny> {
+        let name = match kind {
+            JsonKind::Object => pyo3::intern!(py, "object"),
+            JsonKind::Array => pyo3::intern!(py, "array"),
+            JsonKind::String => pyo3::intern!(py, "string"),
+            JsonKind::Number => pyo3::intern!(py, "number"),
+            JsonKind::Boolean => pyo3::intern!(py, "boolean"),
+            JsonKind::Null => pyo3::intern!(py, "null"),
+        };
+        name.clone().into_any()
     }
 }
 
@@ -115,7 +127,7 @@ impl EventLog {
         value: Bound<'_, PyAny>,
     ) -> PyResult<()> {
         let event = Event {
-            kind: PyString::intern(py, kind.name()).unbind(),
+            kind: kind.name(py).clone().unbind(),
             path: path.unbind(),
             value: value.unbind(),
         };

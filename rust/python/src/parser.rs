@@ -1,6 +1,6 @@
 //! `midstream.Parser`: the core state machine plus the incremental Python value.
 
-use midstream_core::{ErrorKind, Options};
+use midstream_core::{ErrorKind, Event as CoreEvent, Options, Reject, Sink};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyInt, PyList, PyString, PyTuple};
@@ -27,6 +27,9 @@ pub(crate) struct Parser {
     finished: bool,
     /// The Python exception behind a sticky `Rejected` error, attached as the cause every time it is raised.
     cause: Option<PyErr>,
+    /// A whole document the typed layer validated in one call (`TypedParser`'s one-chunk path): the core has
+    /// parsed it, its untyped value is built from these bytes only if someone asks for it (`materialize`).
+    unbuilt: Option<Vec<u8>>,
 }
 
 #[pymethods]
@@ -52,11 +55,13 @@ impl Parser {
             builder: Builder::new(events, forget_path),
             finished: false,
             cause: None,
+            unbuilt: None,
         })
     }
 
     /// Feed the next chunk (`bytes`, `bytearray`, `memoryview` or `str`, cut anywhere).
     pub(crate) fn feed(&mut self, py: Python<'_>, chunk: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.materialize(py)?;
         if let Ok(bytes) = chunk.cast::<PyBytes>() {
             return self.feed_bytes(py, bytes.as_bytes());
         }
@@ -88,12 +93,14 @@ impl Parser {
     /// feeds (finished parts never change); use `snapshot()` for a copy that stays as it is.
     #[getter]
     pub(crate) fn value(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.materialize(py)?;
         self.builder.value(py)
     }
 
     /// A copy of the partial value that later feeds will not change. Copies only the open containers (the
     /// path being written); finished values are shared with `value`.
     fn snapshot(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.materialize(py)?;
         self.builder.snapshot(py)
     }
 
@@ -130,6 +137,7 @@ impl Parser {
         if self.core.is_root_pending() {
             return Ok(false);
         }
+        self.materialize(py)?;
         if !self.core.is_root_complete() {
             let open = self.builder.open_steps(self.core.is_awaiting_value());
             let on_open_path = path.len() <= open.len()
@@ -178,11 +186,8 @@ impl Parser {
     /// Declare the end of the input and return the final value. Raises `IncompleteJSONError` if the document is
     /// cut short, `JSONError` if it was malformed.
     pub(crate) fn finish(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        if !self.finished {
-            self.drive(py, |core, sink| core.finish(sink))?;
-            self.finished = true;
-        }
-        self.builder.value(py)
+        self.finish_input(py)?;
+        self.value(py)
     }
 
     /// True once the root value is complete.
@@ -193,7 +198,7 @@ impl Parser {
 
     /// Number of bytes fed so far (UTF-8 bytes for `str` chunks).
     #[getter]
-    fn offset(&self) -> u64 {
+    pub(crate) fn offset(&self) -> u64 {
         self.core.offset()
     }
 
@@ -242,7 +247,60 @@ impl Parser {
     /// A copy of the open container at `depth` of the value (and of the open ones below it), that later feeds
     /// will not change.
     pub(crate) fn copy_below(&mut self, py: Python<'_>, depth: usize) -> PyResult<Py<PyAny>> {
+        self.materialize(py)?;
         self.builder.snapshot_below(py, depth)
+    }
+
+    /// `finish` without building the value: for a document adopted whole (complete, so finishing adds nothing to
+    /// it), the typed layer does not need it.
+    pub(crate) fn finish_input(&mut self, py: Python<'_>) -> PyResult<()> {
+        if !self.finished {
+            self.drive(py, |core, sink| core.finish(sink))?;
+            self.finished = true;
+        }
+        Ok(())
+    }
+
+    /// The core as it would be after parsing `bytes`, if they hold a whole document from its first byte (and
+    /// nothing after it but whitespace), and none of what `WholeScan` leaves to the event path; `None` otherwise.
+    /// Only checks: this parser is unchanged. The typed layer then validates the document in one call and keeps
+    /// the result with `adopt_whole`.
+    pub(crate) fn scan_whole(&self, bytes: &[u8]) -> Option<midstream_core::Parser> {
+        if self.finished || self.unbuilt.is_some() || !self.core.is_root_pending() {
+            return None;
+        }
+        let mut core = self.core.clone();
+        core.feed(bytes, &mut WholeScan).ok()?;
+        core.is_root_complete().then_some(core)
+    }
+
+    /// Go on from `scan_whole`'s core; the untyped value of `bytes` is built when first asked for.
+    pub(crate) fn adopt_whole(&mut self, core: midstream_core::Parser, bytes: Vec<u8>) {
+        self.core = core;
+        self.unbuilt = Some(bytes);
+    }
+
+    /// Build the untyped value of a document adopted whole (the typed layer's events of it are not wanted: the
+    /// typed value is already final).
+    fn materialize(&mut self, py: Python<'_>) -> PyResult<()> {
+        let Some(bytes) = self.unbuilt.take() else {
+            return Ok(());
+        };
+        let mut core = midstream_core::Parser::with_options(self.core.options().clone());
+        let typed = self.builder.typed.take();
+        let mut sink = Feeding {
+            py,
+            builder: &mut self.builder,
+            failure: None,
+        };
+        let built = core.feed(&bytes, &mut sink);
+        let failure = sink.failure.take();
+        self.builder.typed = typed;
+        match (built, failure) {
+            (Ok(()), None) => self.builder.flush_delta(py),
+            (_, Some(failure)) => Err(failure),
+            (Err(error), None) => Err(to_py_err(py, &error)),
+        }
     }
 
     /// A drained buffer of `take_typed_events`, reused for the next events.
@@ -306,6 +364,29 @@ impl Parser {
             json_error.set_cause(py, Some(cause.clone_ref(py)));
         }
         json_error
+    }
+}
+
+/// What `scan_whole` leaves to the event path, where midstream's own rules apply rather than pydantic's JSON
+/// parser's: numbers too long for Python's int conversion, NaN and Infinity, lone surrogates.
+struct WholeScan;
+
+/// Past this many characters a number may hit CPython's int digit limit (4,300 by default) in the event path.
+const LONGEST_NUMBER: usize = 4_000;
+
+impl Sink for WholeScan {
+    #[inline]
+    fn event(&mut self, event: CoreEvent<'_>) -> Result<(), Reject> {
+        match event {
+            CoreEvent::Number(number)
+                if number.text.len() > LONGEST_NUMBER
+                    || !number.text.ends_with(|c: char| c.is_ascii_digit()) =>
+            {
+                Err(Reject(String::new()))
+            }
+            CoreEvent::LoneSurrogate(_) => Err(Reject(String::new())),
+            _ => Ok(()),
+        }
     }
 }
 

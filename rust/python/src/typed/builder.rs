@@ -15,7 +15,7 @@
 use std::sync::{Arc, OnceLock};
 
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyList, PySet, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyList, PySet, PyString, PyTuple};
 
 use super::event::{JsonKind, TypedEvent, TypedStep};
 use super::frames::{
@@ -28,6 +28,7 @@ pub(crate) struct Hooks {
     pub(crate) new_partial: Py<PyAny>,
     pub(crate) blank_of: Py<PyAny>,
     pub(crate) record_validator: Py<PyAny>,
+    pub(crate) record_whole_validator: Py<PyAny>,
     pub(crate) record_errors: Py<PyAny>,
     pub(crate) validated: Py<PyAny>,
     pub(crate) validation_error_type: Py<PyAny>,
@@ -49,6 +50,7 @@ impl Hooks {
             new_partial: get("new_partial")?,
             blank_of: get("blank_of")?,
             record_validator: get("record_validator")?,
+            record_whole_validator: get("record_whole_validator")?,
             record_errors: get("record_errors")?,
             validated: get("Validated")?,
             validation_error_type: get("ValidationError")?,
@@ -193,37 +195,7 @@ impl TypedBuilder {
             let FrameKind::Record { kind, pending, .. } = &mut frame.kind else {
                 continue;
             };
-            let Node::Record {
-                shape,
-                by_index,
-                cls,
-                blank,
-                ..
-            } = &self.plan.nodes[frame.node]
-            else {
-                unreachable!("a record frame follows a record node")
-            };
-            let blank = asked_once(blank, || {
-                blank_from_py(self.hooks.blank_of.call1(py, (shape.bind(py),))?.bind(py))
-            })?;
-            let display = match blank {
-                Some(blank) => new_model_partial(py, cls.bind(py), blank)?,
-                None => self
-                    .hooks
-                    .new_partial
-                    .call1(py, (shape.bind(py),))?
-                    .into_bound(py),
-            };
-            for (field, value) in pending.drain(..) {
-                set_field(
-                    py,
-                    *kind,
-                    &display,
-                    &by_index[field],
-                    value.bind(py),
-                    &self.hooks.set_dataclass,
-                )?;
-            }
+            let display = record_partial(py, &self.plan, &self.hooks, frame.node, *kind, pending)?;
             frame.display = Some(display.clone().unbind());
             frame.model_slots = None;
             if frame.linked {
@@ -243,6 +215,22 @@ impl TypedBuilder {
         }
     }
 
+    /// The whole document was validated in one call (`TypedParser::validate_whole`): `value` is the final value.
+    pub(crate) fn finish_whole(&mut self, value: Py<PyAny>) {
+        debug_assert!(
+            self.stack.len() == 1,
+            "only a document not begun is validated whole"
+        );
+        self.stack[0].display = Some(value);
+        self.complete = true;
+        self.changed = true;
+    }
+
+    /// pydantic's `ValidationError`.
+    pub(crate) fn validation_error_type<'py>(&self, py: Python<'py>) -> &Bound<'py, PyAny> {
+        self.hooks.validation_error_type.bind(py)
+    }
+
     /// The ValidationError of every part that failed so far.
     pub(crate) fn validation_error(&self, py: Python<'_>) -> PyResult<PyErr> {
         let error = self
@@ -255,8 +243,20 @@ impl TypedBuilder {
     // ------------------------------------------------------------------------------------------------------------
     // events
 
-    pub(crate) fn apply(&mut self, py: Python<'_>, events: &mut Vec<TypedEvent>) -> PyResult<()> {
-        for event in events.drain(..) {
+    /// Follow the events of one chunk. `chunk`: its bytes and the offset of its first byte in the whole input, if
+    /// the records that begin and end within it may be validated from their text (`whole_record`).
+    pub(crate) fn apply(
+        &mut self,
+        py: Python<'_>,
+        events: &mut Vec<TypedEvent>,
+        chunk: Option<(&[u8], u64)>,
+    ) -> PyResult<()> {
+        let mut ends = Ends::default();
+        let mut iter = events.drain(..);
+        let mut index = 0;
+        while let Some(event) = iter.next() {
+            let at = index;
+            index += 1;
             let top = self.stack.last_mut().expect("the root frame stays");
             if let FrameKind::Opaque { nested, how } = &mut top.kind {
                 if let Opaque::Live { stale } = how {
@@ -279,24 +279,102 @@ impl TypedBuilder {
                 }
             }
             match event {
-                TypedEvent::Begin(kind, step, raw) => self.begin(py, kind, step, raw)?,
+                TypedEvent::Begin(kind, step, raw, bracket) => {
+                    let Some(node) = self.enter(py, kind, &step)? else {
+                        continue; // the list it began in is too long: it is inside that dead list now
+                    };
+                    if let (JsonKind::Object, Some((bytes, start))) = (kind, chunk) {
+                        let later = iter.as_slice();
+                        if let Some(end) = ends.of(at, later) {
+                            let TypedEvent::End(_, _, closing) = &later[end - at - 1] else {
+                                unreachable!("a container's end is an End event")
+                            };
+                            let text =
+                                &bytes[(bracket - start) as usize..=(*closing - start) as usize];
+                            if let Some(value) = self.whole_record(py, node, text)? {
+                                // Its events are not needed: the record is final.
+                                iter.nth(end - at - 1);
+                                index = end + 1;
+                                self.record_done(py, node, &step, value)?;
+                                continue;
+                            }
+                        }
+                    }
+                    self.begin(py, node, kind, step, raw)?;
+                }
                 TypedEvent::Delta(text) => self.delta(py, text)?,
-                TypedEvent::End(value, _) => self.end(py, value)?,
+                TypedEvent::End(value, ..) => self.end(py, value)?,
             }
         }
         Ok(())
     }
 
-    fn begin(
+    /// A record that begins and ends within the chunk, validated from its text `text` by its class's own
+    /// `validate_json` in one call, if its type allows it (`record_whole_validator`: no Python code runs while it
+    /// validates, so nothing runs twice if it then goes the part-by-part way). `None`: not taken (no such
+    /// validator, or the record is invalid: the part-by-part way then reports each invalid part where it is).
+    fn whole_record(
+        &self,
+        py: Python<'_>,
+        node: NodeId,
+        text: &[u8],
+    ) -> PyResult<Option<Py<PyAny>>> {
+        let Node::Record { shape, whole, .. } = &self.plan.nodes[node] else {
+            return Ok(None);
+        };
+        let whole = asked_once(whole, || {
+            let validator = self
+                .hooks
+                .record_whole_validator
+                .call1(py, (shape.bind(py),))?;
+            Ok((!validator.is_none(py)).then_some(validator))
+        })?;
+        let Some(whole) = whole else {
+            return Ok(None);
+        };
+        match whole.call1(py, (PyBytes::new(py, text),)) {
+            Ok(value) => Ok(Some(value)),
+            Err(error) if error.is_instance(py, self.hooks.validation_error_type.bind(py)) => {
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The record at `step` of the top frame finished valid as `value` without being followed (`whole_record`).
+    fn record_done(
+        &mut self,
+        py: Python<'_>,
+        node: NodeId,
+        step: &TypedStep,
+        value: Py<PyAny>,
+    ) -> PyResult<()> {
+        let Node::Record { cls, bare, .. } = &self.plan.nodes[node] else {
+            unreachable!("only a record is validated whole")
+        };
+        let given = if *bare {
+            value.clone_ref(py)
+        } else {
+            self.hooks
+                .validated
+                .call1(py, (value.bind(py), cls.bind(py)))?
+        };
+        let parent = self.stack.len() - 1;
+        self.done(py, parent, step, value.bind(py), given.bind(py), false)
+    }
+
+    /// A value began at `step` of the top frame: the frame notes it (its open field, key or item), and the node
+    /// that follows the value is returned; `None` if the frame is a list that this item makes too long (the list
+    /// is dead from now on, and the item inside it).
+    fn enter(
         &mut self,
         py: Python<'_>,
         kind: JsonKind,
-        step: TypedStep,
-        raw: Option<Py<PyAny>>,
-    ) -> PyResult<()> {
+        step: &TypedStep,
+    ) -> PyResult<Option<NodeId>> {
         let plan = &self.plan;
         let top = self.stack.last_mut().expect("the root frame stays");
-        let place = match (&mut top.kind, &step) {
+        let place = match (&mut top.kind, step) {
             (FrameKind::Root, _) => plan.root,
             (FrameKind::Record { field, .. }, TypedStep::Key(key)) => {
                 let Node::Record {
@@ -327,7 +405,8 @@ impl TypedBuilder {
                 *count += 1;
                 *shown = false;
                 if max_length.is_some_and(|limit| *count > limit) {
-                    return self.list_too_long(py);
+                    self.list_too_long(py)?;
+                    return Ok(None);
                 }
                 let Node::List { item, .. } = &plan.nodes[top.node] else {
                     unreachable!("a list frame follows a list node")
@@ -343,21 +422,34 @@ impl TypedBuilder {
             }
             _ => plan.unknown,
         };
-        let node = plan.resolve(&place, kind);
+        Ok(Some(self.plan.resolve(&place, kind)))
+    }
+
+    /// A value that `enter` gave `node` began: follow it.
+    fn begin(
+        &mut self,
+        py: Python<'_>,
+        node: NodeId,
+        kind: JsonKind,
+        step: TypedStep,
+        raw: Option<Py<PyAny>>,
+    ) -> PyResult<()> {
         if kind.is_container() {
             let frame = self.open(py, node, kind, step, raw)?;
             let display = frame.display.as_ref().map(|display| display.clone_ref(py));
             self.stack.push(frame);
             let parent = self.stack.len() - 2;
+            let record = matches!(self.stack[parent + 1].kind, FrameKind::Record { .. });
             let linked = match display {
                 Some(display) => self.show(py, parent, display.bind(py), true)?,
-                None => {
+                None if record => {
                     // A record's partial is made when one is handed out: it is shown from now on all the same.
                     self.unmade = true;
                     let holds = self.would_hold(parent);
                     self.changed |= holds;
                     holds
                 }
+                None => false, // a value checked whole: nothing shows until it finishes
             };
             self.stack.last_mut().expect("just pushed").linked = linked;
             return Ok(());
@@ -487,11 +579,23 @@ impl TypedBuilder {
             };
             return self.end_scalar(py, leaf, value.into_bound(py));
         }
-        let frame = self.stack.pop().expect("the core balances containers");
+        let mut frame = self.stack.pop().expect("the core balances containers");
         let parent = self.stack.len() - 1;
         let outcome = self.finish(py, &frame, value.bind(py))?;
         match outcome {
             Outcome::Failed(errors) => {
+                if let (0, None, FrameKind::Record { kind, pending, .. }) =
+                    (parent, &frame.display, &mut frame.kind)
+                {
+                    // An invalid root keeps its last partial: the one it had, made now if none was handed out
+                    // while it was open (what arrived of it, its invalid parts left out).
+                    let display =
+                        record_partial(py, &self.plan, &self.hooks, frame.node, *kind, pending)?;
+                    if self.shared {
+                        self.unshare(py)?;
+                    }
+                    self.stack[0].display = Some(display.unbind());
+                }
                 let path = self.path_to(py, Some(&frame.step))?;
                 self.fail(py, parent, &frame.step, path, errors.bind(py))
             }
@@ -1356,8 +1460,8 @@ fn shows_in_live_value(py: Python<'_>, event: &TypedEvent) -> bool {
         TypedEvent::Begin(kind, ..) => {
             matches!(kind, JsonKind::Object | JsonKind::Array | JsonKind::String)
         }
-        TypedEvent::End(_, true) => true,
-        TypedEvent::End(value, false) => {
+        TypedEvent::End(_, true, _) => true,
+        TypedEvent::End(value, false, _) => {
             let value = value.bind(py);
             !(value.is_instance_of::<PyString>()
                 || value.is_instance_of::<PyList>()
@@ -1373,6 +1477,88 @@ fn asked_once<T>(cell: &OnceLock<T>, ask: impl FnOnce() -> PyResult<T>) -> PyRes
     }
     let value = ask()?;
     Ok(cell.get_or_init(|| value))
+}
+
+/// A fresh partial of the record `node` (of kind `kind`), showing the fields in `pending` (taken from it).
+fn record_partial<'py>(
+    py: Python<'py>,
+    plan: &Plan,
+    hooks: &Hooks,
+    node: NodeId,
+    kind: RecordKind,
+    pending: &mut Vec<(usize, Py<PyAny>)>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let Node::Record {
+        shape,
+        by_index,
+        cls,
+        blank,
+        ..
+    } = &plan.nodes[node]
+    else {
+        unreachable!("a record frame follows a record node")
+    };
+    let blank = asked_once(blank, || {
+        blank_from_py(hooks.blank_of.call1(py, (shape.bind(py),))?.bind(py))
+    })?;
+    let display = match blank {
+        Some(blank) => new_model_partial(py, cls.bind(py), blank)?,
+        None => hooks
+            .new_partial
+            .call1(py, (shape.bind(py),))?
+            .into_bound(py),
+    };
+    for (field, value) in pending.drain(..) {
+        set_field(
+            py,
+            kind,
+            &display,
+            &by_index[field],
+            value.bind(py),
+            &hooks.set_dataclass,
+        )?;
+    }
+    Ok(display)
+}
+
+/// Where each container that begins in a chunk's events ends among them, worked out once per chunk, when the
+/// first record that may be validated whole begins (a stack over the events after it).
+#[derive(Default)]
+struct Ends {
+    /// The index of that first record's `Begin`; `None` until worked out.
+    first: Option<usize>,
+    /// Where the first record ends (`None`: not in this chunk).
+    first_end: Option<usize>,
+    /// For each event after the first record's `Begin` (by index less `first + 1`): where the value that begins
+    /// there ends, if it does in this chunk.
+    ends: Vec<Option<usize>>,
+}
+
+impl Ends {
+    /// The index of the `End` of the value whose `Begin` is event `at`; `later` are the events after it.
+    fn of(&mut self, at: usize, later: &[TypedEvent]) -> Option<usize> {
+        let Some(first) = self.first else {
+            self.first = Some(at);
+            self.ends = vec![None; later.len()];
+            let mut open = Vec::new();
+            for (offset, event) in later.iter().enumerate() {
+                match event {
+                    TypedEvent::Begin(..) => open.push(offset),
+                    TypedEvent::End(..) => match open.pop() {
+                        Some(begin) => self.ends[begin] = Some(at + 1 + offset),
+                        None if self.first_end.is_none() => self.first_end = Some(at + 1 + offset),
+                        None => {}
+                    },
+                    TypedEvent::Delta(_) => {}
+                }
+            }
+            return self.first_end;
+        };
+        if at == first {
+            return self.first_end;
+        }
+        self.ends.get(at - first - 1).copied().flatten()
+    }
 }
 
 fn opaque(how: Opaque) -> FrameKind {

@@ -54,10 +54,12 @@ impl TypedStep {
 }
 
 pub(crate) enum TypedEvent {
-    /// A value began; an object comes with the dict the value builder fills.
-    Begin(JsonKind, TypedStep, Option<Py<PyAny>>),
+    /// A value began; an object comes with the dict the value builder fills; a container with the offset of its
+    /// bracket in the whole input.
+    Begin(JsonKind, TypedStep, Option<Py<PyAny>>, u64),
     /// The open string grew: its whole text so far.
     Delta(Py<PyString>),
-    /// The open value finished: its Python value, and (a string) whether its text grew since the last `Delta`.
-    End(Py<PyAny>, bool),
+    /// The open value finished: its Python value, (a string) whether its text grew since the last `Delta`, and (a
+    /// container) the offset of its closing bracket in the whole input.
+    End(Py<PyAny>, bool, u64),
 }

@@ -8,7 +8,7 @@ pub(crate) mod plan;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyBytes, PyList, PyString};
 
 use crate::parser::Parser;
 use builder::TypedBuilder;
@@ -17,14 +17,33 @@ use plan::TypedPlan;
 /// Parses a document and keeps the typed partial of it.
 ///
 /// `plan` is what `midstream.pydantic._native_plan.plan_of` makes of a type (with the module whose functions the
-/// builder calls where pydantic must run); `title` gives the ValidationError's title.
+/// builder calls where pydantic must run); `title` gives the ValidationError's title; `whole` is the type's own
+/// `validate_json` if a document that arrives whole in one chunk may be validated by it in one call
+/// (`_native_plan.whole_validator`).
 #[pyclass(module = "midstream._native", name = "TypedParser")]
 pub(crate) struct TypedParser {
     parser: Parser,
     builder: TypedBuilder,
+    /// The type's JSON validator, when a document that arrives whole in one chunk may be validated by it in one
+    /// call (`TypedPlan.whole`).
+    whole: Option<Py<PyAny>>,
     /// An exception that left the builder mid-way (a validator's, fail-fast's): raised again by every call.
     broken: Option<PyErr>,
     finished: bool,
+}
+
+/// The bytes of a `bytes` or `str` chunk, as the parser reads them (`None` for other chunks, which the parser
+/// copies, and for a `str` with lone surrogates).
+fn chunk_bytes<'a>(chunk: &'a Bound<'_, PyAny>) -> Option<&'a [u8]> {
+    if let Ok(bytes) = chunk.cast::<PyBytes>() {
+        return Some(bytes.as_bytes());
+    }
+    chunk
+        .cast::<PyString>()
+        .ok()?
+        .to_str()
+        .ok()
+        .map(str::as_bytes)
 }
 
 fn in_use() -> PyErr {
@@ -37,7 +56,7 @@ fn in_use() -> PyErr {
 #[pymethods]
 impl TypedParser {
     #[new]
-    #[pyo3(signature = (plan, *, title, fail_fast = false, root_check = None, max_depth = midstream_core::DEFAULT_MAX_DEPTH, allow_nan = false))]
+    #[pyo3(signature = (plan, *, title, fail_fast = false, root_check = None, max_depth = midstream_core::DEFAULT_MAX_DEPTH, allow_nan = false, whole = None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -47,11 +66,14 @@ impl TypedParser {
         root_check: Option<Py<PyAny>>,
         max_depth: usize,
         allow_nan: bool,
+        whole: Option<Py<PyAny>>,
     ) -> PyResult<Self> {
-        let (plan, hooks) = (plan.get().plan.clone(), plan.get().hooks.clone());
+        let typed_plan = plan.get();
+        let (plan, hooks) = (typed_plan.plan.clone(), typed_plan.hooks.clone());
         Ok(TypedParser {
             parser: Parser::for_typed(max_depth, allow_nan)?,
             builder: TypedBuilder::new(py, plan, hooks, fail_fast, root_check, title),
+            whole,
             broken: None,
             finished: false,
         })
@@ -64,9 +86,13 @@ impl TypedParser {
         if let Some(error) = &this.broken {
             return Err(error.clone_ref(py));
         }
+        if this.whole.is_some() && this.validate_whole(py, chunk)? {
+            return this.hand_out(py);
+        }
+        let start = this.parser.offset();
         let parsed = this.parser.feed(py, chunk);
         // Whatever parsed before a syntax error still reaches the partial.
-        this.apply(py)?;
+        this.apply(py, chunk_bytes(chunk).map(|bytes| (bytes, start)))?;
         parsed?;
         this.hand_out(py)
     }
@@ -79,8 +105,8 @@ impl TypedParser {
             return Err(error.clone_ref(py));
         }
         if !this.finished {
-            let parsed = this.parser.finish(py);
-            this.apply(py)?;
+            let parsed = this.parser.finish_input(py);
+            this.apply(py, None)?;
             parsed?;
             this.finished = true;
         }
@@ -140,6 +166,40 @@ impl TypedParser {
 }
 
 impl TypedParser {
+    /// The one-chunk path: a document that arrives whole in the first chunk is validated by the type's own JSON
+    /// validator in one call (pydantic-core parses and validates it natively), after the core has checked it is
+    /// one whole JSON document by midstream's rules. Nothing of it is built twice, and its untyped value only if
+    /// asked for. Whether it was taken: if not (not whole, or invalid: the event path then reports each invalid
+    /// part as it always does), nothing has changed.
+    fn validate_whole(&mut self, py: Python<'_>, chunk: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let Some(bytes) = chunk_bytes(chunk) else {
+            return Ok(false);
+        };
+        // Cheap first: a document that ends in this chunk ends with a closing bracket (a scalar root is rare).
+        let last = bytes.iter().rev().find(|byte| !byte.is_ascii_whitespace());
+        if !matches!(last, Some(b'}' | b']')) {
+            return Ok(false);
+        }
+        let Some(core) = self.parser.scan_whole(bytes) else {
+            return Ok(false);
+        };
+        let whole = self.whole.as_ref().expect("checked by the caller");
+        match whole.call1(py, (chunk,)) {
+            Ok(value) => {
+                self.parser.adopt_whole(core, bytes.to_vec());
+                self.builder.finish_whole(value);
+                Ok(true)
+            }
+            Err(error) if error.is_instance(py, self.builder.validation_error_type(py)) => {
+                Ok(false)
+            }
+            Err(error) => {
+                self.broken = Some(error.clone_ref(py));
+                Err(error)
+            }
+        }
+    }
+
     /// The partial, for the caller to keep.
     fn hand_out(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let TypedParser {
@@ -148,13 +208,14 @@ impl TypedParser {
         builder.hand_out(py, &mut |depth| parser.copy_below(py, depth))
     }
 
-    /// Follow the events the last feed recorded; an exception from inside is sticky.
-    fn apply(&mut self, py: Python<'_>) -> PyResult<()> {
+    /// Follow the events the last feed recorded (`chunk`: its bytes and where they begin in the whole input); an
+    /// exception from inside is sticky.
+    fn apply(&mut self, py: Python<'_>, chunk: Option<(&[u8], u64)>) -> PyResult<()> {
         let mut events = self.parser.take_typed_events();
         if events.is_empty() {
             return Ok(());
         }
-        let applied = self.builder.apply(py, &mut events);
+        let applied = self.builder.apply(py, &mut events, chunk);
         self.parser.give_back_typed_events(events); // its buffer, for the next feed
         if let Err(error) = applied {
             self.broken = Some(error.clone_ref(py));

@@ -71,6 +71,9 @@ pub(crate) enum Node {
         blank: OnceLock<Option<Blank>>,
         /// Its validated instance is handed over as it is, not in a `Validated` marker (`passes_as_instance`).
         bare: bool,
+        /// Its class's own `validate_json`, if one that begins and ends within one chunk may be validated from its
+        /// text in one call (`_native_plan.record_whole_validator`), asked of Python the first time one does.
+        whole: OnceLock<Option<Py<PyAny>>>,
     },
     /// An array followed item by item.
     List {
@@ -247,6 +250,7 @@ fn node_from_py(node: &Bound<'_, PyAny>) -> PyResult<Node> {
                 validate: OnceLock::new(),
                 blank: OnceLock::new(),
                 bare: node.get_item(5)?.is_truthy()?,
+                whole: OnceLock::new(),
             }
         }
         "list" => Node::List {
