@@ -246,3 +246,48 @@ def test_a_validator_on_the_root_type_still_runs_once(calls: Counter[str]) -> No
     tp = Annotated[list[int], AfterValidator(record)]
     assert midstream.ModelStream(tp).feed("[1, 2]") == [1, 2]
     assert seen == [[1, 2]] and not calls
+
+
+class Owner(BaseModel):
+    name: str
+    level: int
+
+
+class Shop(BaseModel):
+    owner: Owner
+    staff: list[Owner]
+    extra: dict[str, Owner]
+
+
+SHOP = (
+    '{"owner": {"name": "a", "level": 1}, "staff": [{"name": "b", "level": 2}, {"name": "c", "level": 3}], '
+    '"extra": {"x": {"name": "d", "level": 4}}, "owner": {"name": "e", "level": 5}}'
+)
+
+
+@pytest.mark.parametrize("size", [1, 7, 40, 80, len(SHOP)])
+def test_the_untyped_value_of_records_taken_whole_is_built_when_read(size: int) -> None:
+    """Records validated from their text are not built as untyped values while they stream: the untyped value is
+    the parser's all the same whenever it is read (a repeated key's last value wins, as in the parser)."""
+    chunks = [SHOP[i : i + size] for i in range(0, len(SHOP), size)]
+    stream, parser = midstream.ModelStream(Shop), midstream.Parser()
+    for chunk in chunks:
+        stream.feed(chunk)
+        parser.feed(chunk)
+        assert stream.document == parser.value
+    assert stream.finish() == Shop.model_validate_json(SHOP)
+    assert stream.document == json.loads(SHOP)
+    assert stream.is_complete(("staff", 1, "level")) and stream.is_complete(("extra", "x", "name"))
+
+
+def test_records_read_whole_only_when_read_give_the_same_partials(calls: Counter[str]) -> None:
+    """The same partials whether the untyped value is read after every chunk (holes filled at once) or never."""
+    shop = type("Shop", (Shop,), {})  # a new type: its plan asks for the counted validators
+    chunks = [SHOP[:60], SHOP[60:150], SHOP[150:]]
+    reading, blind = midstream.ModelStream(shop), midstream.ModelStream(shop)
+    for chunk in chunks:
+        shown = reading.feed(chunk)
+        reading.document  # noqa: B018 (fills the holes)
+        assert repr(blind.feed(chunk)) == repr(shown)
+    assert reading.finish() == blind.finish() == shop.model_validate_json(SHOP)
+    assert calls["record valid"] >= 4

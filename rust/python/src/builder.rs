@@ -7,6 +7,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use crate::events::{EventKind, EventLog};
+use crate::skip::{step_of, Followed, Skipping};
 use crate::strings::{KeyCache, TextBuffer};
 use crate::typed::event::{JsonKind, TypedEvent, TypedStep};
 
@@ -27,6 +28,8 @@ pub(crate) struct Frame {
     /// its `end` event was recorded), so the container holds at most the one open child. Decided once, when the
     /// frame is pushed.
     forget_children: bool,
+    /// Where it is in the typed layer's plan (`skipping` only).
+    followed: Followed,
 }
 
 enum Container {
@@ -163,6 +166,8 @@ pub(crate) struct Builder {
     /// The last forgetting array that dropped a child, and how many it dropped (for `is_complete` after it
     /// finished).
     forgotten_list: Option<(Py<PyList>, usize)>,
+    /// The typed layer's plan, followed to skip the records it validates from their text (`skip`).
+    pub(crate) skipping: Option<Skipping>,
 }
 
 impl Builder {
@@ -205,8 +210,10 @@ impl Builder {
                 .all(|(frame, element)| frame.child_is(py, element))
     }
 
-    /// The value now: O(1), plus O(length) of the open string if it grew since the last read.
+    /// The value now: O(1), plus O(length) of the open string if it grew since the last read (and, with
+    /// `skipping`, the values of the records skipped since the last read, built from their text).
     pub(crate) fn value(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        self.fill_holes(py)?;
         self.store_open_string(py)?;
         Ok(match &self.root {
             Some(root) => root.clone_ref(py),
@@ -225,8 +232,86 @@ impl Builder {
 
     /// The same for the open container at `depth` (0: the root's), with the open ones below it.
     pub(crate) fn snapshot_below(&mut self, py: Python<'_>, depth: usize) -> PyResult<Py<PyAny>> {
+        self.fill_holes(py)?;
         self.store_open_string(py)?;
         self.copy_open(py, depth)
+    }
+
+    fn fill_holes(&mut self, py: Python<'_>) -> PyResult<()> {
+        match &mut self.skipping {
+            Some(skipping) if skipping.has_holes() => skipping.fill_holes(py, &mut self.root),
+            _ => Ok(()),
+        }
+    }
+
+    /// The typed layer follows the skipped record with text `text` part by part after all: its events, its
+    /// untyped value put in its place (`Skipping::expand`).
+    pub(crate) fn expand(
+        &mut self,
+        py: Python<'_>,
+        text: &Py<pyo3::types::PyBytes>,
+    ) -> PyResult<Vec<TypedEvent>> {
+        match &mut self.skipping {
+            Some(skipping) => skipping.expand(py, text, &mut self.root),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// With `skipping`: an event of the chunk `chunk` that the record being skipped swallows, or the `{` of a
+    /// record to skip (its placeholder attached, the typed layer told). Whether the event was taken.
+    fn skip_event(&mut self, py: Python<'_>, event: &Event<'_>, chunk: &[u8]) -> PyResult<bool> {
+        let Some(skipping) = &mut self.skipping else {
+            return Ok(false);
+        };
+        if let Some(depth) = skipping.active {
+            skipping.active = match event {
+                Event::BeginObject | Event::BeginArray => Some(depth + 1),
+                Event::EndObject | Event::EndArray if depth > 0 => Some(depth - 1),
+                Event::EndObject | Event::EndArray => None,
+                _ => Some(depth),
+            };
+            if skipping.active.is_none() {
+                self.child_done(py)?; // its `}`: the record is in place (as its placeholder)
+            }
+            return Ok(true);
+        }
+        if !matches!(event, Event::BeginObject) {
+            return Ok(false);
+        }
+        let followed = match self.frames.last() {
+            Some(frame) => frame.followed,
+            None => Followed {
+                node: None,
+                child: Some(skipping.plan.root),
+            },
+        };
+        let Some(node) = followed.child_node(&skipping.plan, JsonKind::Object) else {
+            return Ok(false);
+        };
+        let Some(text) = skipping.whole_text(py, node, self.bracket, self.frames.len(), chunk)?
+        else {
+            return Ok(false);
+        };
+        let text = pyo3::types::PyBytes::new(py, text);
+        let step = step_of(self.frames.last().and_then(Frame::child_step), py);
+        let (container, slot) = match self.frames.last() {
+            None => (None, None),
+            Some(frame) => {
+                let slot = match (&frame.container, &frame.key) {
+                    (Container::Dict(_), Some(key)) => key.clone_ref(py).into_any(),
+                    _ => frame.len.into_pyobject(py)?.into_any().unbind(),
+                };
+                (Some(frame.container(py).unbind()), Some(slot))
+            }
+        };
+        self.attach(py, text.as_any())?;
+        if let Some(log) = &mut self.typed {
+            log.push(TypedEvent::Whole(step, text.clone().unbind()));
+        }
+        let skipping = self.skipping.as_mut().expect("checked above");
+        skipping.hole(container, slot, text.unbind());
+        skipping.active = Some(0);
+        Ok(true)
     }
 
     fn copy_open(&self, py: Python<'_>, depth: usize) -> PyResult<Py<PyAny>> {
@@ -471,6 +556,9 @@ impl Builder {
                 };
                 if let Some(frame) = self.frames.last_mut() {
                     frame.key = Some(key.unbind());
+                    if let Some(skipping) = &self.skipping {
+                        frame.followed.key(&skipping.plan, self.text.as_str());
+                    }
                 }
             }
             Event::BeginString => {
@@ -566,6 +654,24 @@ impl Builder {
             },
         )?;
         let forget_children = self.opens_at_forget_path(py);
+        let followed = match &self.skipping {
+            Some(skipping) => {
+                let parent = match self.frames.last() {
+                    Some(frame) => frame.followed,
+                    None => Followed {
+                        node: None,
+                        child: Some(skipping.plan.root),
+                    },
+                };
+                let kind = if object {
+                    JsonKind::Object
+                } else {
+                    JsonKind::Array
+                };
+                Followed::container(&skipping.plan, parent.child_node(&skipping.plan, kind))
+            }
+            None => Followed::default(),
+        };
         self.frames.push(Frame {
             container,
             key: None,
@@ -573,6 +679,7 @@ impl Builder {
             child_open: false,
             child_attached: false,
             forget_children,
+            followed,
         });
         Ok(())
     }
@@ -622,6 +729,8 @@ pub(crate) struct Feeding<'a, 'py> {
     pub(crate) builder: &'a mut Builder,
     /// A Python exception raised while building (kept whole so its type survives).
     pub(crate) failure: Option<PyErr>,
+    /// The chunk being fed (what a record skipped whole is cut from: `Builder::skipping`).
+    pub(crate) chunk: &'a [u8],
 }
 
 impl Sink for Feeding<'_, '_> {
@@ -632,6 +741,17 @@ impl Sink for Feeding<'_, '_> {
 
     #[inline]
     fn event(&mut self, event: Event<'_>) -> Result<(), Reject> {
+        if self.builder.skipping.is_some() {
+            match self.builder.skip_event(self.py, &event, self.chunk) {
+                Ok(true) => return Ok(()),
+                Ok(false) => {}
+                Err(error) => {
+                    let message = error.to_string();
+                    self.failure = Some(error);
+                    return Err(Reject(message));
+                }
+            }
+        }
         self.builder.on_event(self.py, event).map_err(|error| {
             let message = error.to_string();
             self.failure = Some(error);

@@ -4,6 +4,7 @@ mod builder;
 mod errors;
 mod events;
 mod parser;
+mod skip;
 mod strings;
 mod typed;
 

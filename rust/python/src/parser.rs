@@ -5,9 +5,15 @@ use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyInt, PyList, PyString, PyTuple};
 
+use std::sync::Arc;
+
 use crate::builder::{Builder, Feeding, PathElement, Step};
 use crate::errors::to_py_err;
 use crate::events::Event;
+use crate::skip::Skipping;
+use crate::typed::builder::Hooks;
+use crate::typed::event::TypedEvent;
+use crate::typed::plan::Plan;
 
 /// A push-fed JSON parser holding the partial value of everything fed so far.
 ///
@@ -228,11 +234,28 @@ impl Parser {
 }
 
 impl Parser {
-    /// A parser whose value builder also keeps the typed layer's events (see `typed`).
-    pub(crate) fn for_typed(max_depth: usize, allow_nan: bool) -> PyResult<Self> {
+    /// A parser whose value builder also keeps the typed layer's events (see `typed`), and follows its plan to skip
+    /// the records it validates from their text (see `skip`).
+    pub(crate) fn for_typed(
+        max_depth: usize,
+        allow_nan: bool,
+        plan: Arc<Plan>,
+        hooks: Arc<Hooks>,
+    ) -> PyResult<Self> {
         let mut parser = Parser::new(max_depth, allow_nan, false, None)?;
         parser.builder.typed = Some(Vec::new());
+        let options = parser.core.options().clone();
+        parser.builder.skipping = Some(Skipping::new(plan, hooks, options));
         Ok(parser)
+    }
+
+    /// A skipped record the typed layer follows part by part after all (`Builder::expand`).
+    pub(crate) fn expand(
+        &mut self,
+        py: Python<'_>,
+        text: &Py<PyBytes>,
+    ) -> PyResult<Vec<TypedEvent>> {
+        self.builder.expand(py, text)
     }
 
     /// The typed layer's events since the last call.
@@ -255,7 +278,7 @@ impl Parser {
     /// it), the typed layer does not need it.
     pub(crate) fn finish_input(&mut self, py: Python<'_>) -> PyResult<()> {
         if !self.finished {
-            self.drive(py, |core, sink| core.finish(sink))?;
+            self.drive(py, &[], |core, sink| core.finish(sink))?;
             self.finished = true;
         }
         Ok(())
@@ -287,15 +310,16 @@ impl Parser {
             return Ok(());
         };
         let mut core = midstream_core::Parser::with_options(self.core.options().clone());
-        let typed = self.builder.typed.take();
+        let (typed, skipping) = (self.builder.typed.take(), self.builder.skipping.take());
         let mut sink = Feeding {
             py,
             builder: &mut self.builder,
             failure: None,
+            chunk: &[],
         };
         let built = core.feed(&bytes, &mut sink);
         let failure = sink.failure.take();
-        self.builder.typed = typed;
+        (self.builder.typed, self.builder.skipping) = (typed, skipping);
         match (built, failure) {
             (Ok(()), None) => self.builder.flush_delta(py),
             (_, Some(failure)) => Err(failure),
@@ -317,7 +341,10 @@ impl Parser {
     }
 
     fn feed_bytes(&mut self, py: Python<'_>, bytes: &[u8]) -> PyResult<()> {
-        let result = self.drive(py, |core, sink| core.feed(bytes, sink));
+        if let Some(skipping) = &mut self.builder.skipping {
+            skipping.new_chunk(self.core.offset());
+        }
+        let result = self.drive(py, bytes, |core, sink| core.feed(bytes, sink));
         // Report the open string's growth even when the chunk failed later: nothing parsed is lost.
         let flushed = self.builder.flush_delta(py);
         result.and(flushed)
@@ -327,6 +354,7 @@ impl Parser {
     fn drive(
         &mut self,
         py: Python<'_>,
+        chunk: &[u8],
         run: impl FnOnce(
             &mut midstream_core::Parser,
             &mut Feeding<'_, '_>,
@@ -336,6 +364,7 @@ impl Parser {
             py,
             builder: &mut self.builder,
             failure: None,
+            chunk,
         };
         let result = run(&mut self.core, &mut sink);
         let failure = sink.failure.take();

@@ -101,6 +101,10 @@ pub(crate) struct TypedBuilder {
     unmade: bool,
 }
 
+/// What gives the events of a record the value builder skipped, for the typed layer to follow it part by part
+/// after all (`Parser::expand`).
+pub(crate) type Expand<'a> = dyn FnMut(Python<'_>, &Py<PyBytes>) -> PyResult<Vec<TypedEvent>> + 'a;
+
 /// A partial only the builder holds has this reference count: its frame, and its parent's partial.
 const ONLY_OURS: isize = 2;
 
@@ -250,6 +254,7 @@ impl TypedBuilder {
         py: Python<'_>,
         events: &mut Vec<TypedEvent>,
         chunk: Option<(&[u8], u64)>,
+        expand: &mut Expand<'_>,
     ) -> PyResult<()> {
         let mut ends = Ends::default();
         let mut iter = events.drain(..);
@@ -270,7 +275,7 @@ impl TypedBuilder {
                         *nested += 1;
                         continue;
                     }
-                    TypedEvent::Delta(_) => continue,
+                    TypedEvent::Delta(_) | TypedEvent::Whole(..) => continue,
                     TypedEvent::End(..) if *nested > 0 => {
                         *nested -= 1;
                         continue;
@@ -302,6 +307,24 @@ impl TypedBuilder {
                     }
                     self.begin(py, node, kind, step, raw)?;
                 }
+                TypedEvent::Whole(step, text) => {
+                    let Some(node) = self.enter(py, JsonKind::Object, &step)? else {
+                        continue;
+                    };
+                    match self.whole_record(py, node, text.bind(py).as_bytes())? {
+                        Some(value) => self.record_done(py, node, &step, value)?,
+                        None => {
+                            // Invalid: followed part by part after all, from its own events.
+                            let mut events = expand(py, &text)?;
+                            let mut inside = events.drain(..);
+                            if let Some(TypedEvent::Begin(kind, _, raw, _)) = inside.next() {
+                                self.begin(py, node, kind, step, raw)?;
+                            }
+                            let mut inside: Vec<TypedEvent> = inside.collect();
+                            self.apply(py, &mut inside, None, expand)?;
+                        }
+                    }
+                }
                 TypedEvent::Delta(text) => self.delta(py, text)?,
                 TypedEvent::End(value, ..) => self.end(py, value)?,
             }
@@ -319,17 +342,7 @@ impl TypedBuilder {
         node: NodeId,
         text: &[u8],
     ) -> PyResult<Option<Py<PyAny>>> {
-        let Node::Record { shape, whole, .. } = &self.plan.nodes[node] else {
-            return Ok(None);
-        };
-        let whole = asked_once(whole, || {
-            let validator = self
-                .hooks
-                .record_whole_validator
-                .call1(py, (shape.bind(py),))?;
-            Ok((!validator.is_none(py)).then_some(validator))
-        })?;
-        let Some(whole) = whole else {
+        let Some(whole) = record_whole_validator(py, &self.plan.nodes[node], &self.hooks)? else {
             return Ok(None);
         };
         match whole.call1(py, (PyBytes::new(py, text),)) {
@@ -1456,7 +1469,7 @@ fn keep_pending(pending: &mut Vec<(usize, Py<PyAny>)>, field: usize, value: &Bou
 /// began, a string's last fragment came, a number or literal finished (a container was shown already).
 fn shows_in_live_value(py: Python<'_>, event: &TypedEvent) -> bool {
     match event {
-        TypedEvent::Delta(_) => true,
+        TypedEvent::Delta(_) | TypedEvent::Whole(..) => true,
         TypedEvent::Begin(kind, ..) => {
             matches!(kind, JsonKind::Object | JsonKind::Array | JsonKind::String)
         }
@@ -1477,6 +1490,23 @@ fn asked_once<T>(cell: &OnceLock<T>, ask: impl FnOnce() -> PyResult<T>) -> PyRes
     }
     let value = ask()?;
     Ok(cell.get_or_init(|| value))
+}
+
+/// The `validate_json` that validates a record of `node` from its text in one call, if its type allows it (asked
+/// of Python the first time: `_native_plan.record_whole_validator`); `None` for other nodes.
+pub(crate) fn record_whole_validator<'a>(
+    py: Python<'_>,
+    node: &'a Node,
+    hooks: &Hooks,
+) -> PyResult<Option<&'a Py<PyAny>>> {
+    let Node::Record { shape, whole, .. } = node else {
+        return Ok(None);
+    };
+    let whole = asked_once(whole, || {
+        let validator = hooks.record_whole_validator.call1(py, (shape.bind(py),))?;
+        Ok((!validator.is_none(py)).then_some(validator))
+    })?;
+    Ok(whole.as_ref())
 }
 
 /// A fresh partial of the record `node` (of kind `kind`), showing the fields in `pending` (taken from it).
@@ -1549,7 +1579,7 @@ impl Ends {
                         None if self.first_end.is_none() => self.first_end = Some(at + 1 + offset),
                         None => {}
                     },
-                    TypedEvent::Delta(_) => {}
+                    TypedEvent::Delta(_) | TypedEvent::Whole(..) => {}
                 }
             }
             return self.first_end;

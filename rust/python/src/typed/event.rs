@@ -3,7 +3,7 @@
 //! made anyway).
 
 use pyo3::prelude::*;
-use pyo3::types::PyString;
+use pyo3::types::{PyBytes, PyString};
 
 /// The JSON kind of a value that began.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,4 +62,6 @@ pub(crate) enum TypedEvent {
     /// The open value finished: its Python value, (a string) whether its text grew since the last `Delta`, and (a
     /// container) the offset of its closing bracket in the whole input.
     End(Py<PyAny>, bool, u64),
+    /// A record the value builder skipped (`skip`): it began and ended within the chunk, this is its text.
+    Whole(TypedStep, Py<PyBytes>),
 }

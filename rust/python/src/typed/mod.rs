@@ -71,7 +71,7 @@ impl TypedParser {
         let typed_plan = plan.get();
         let (plan, hooks) = (typed_plan.plan.clone(), typed_plan.hooks.clone());
         Ok(TypedParser {
-            parser: Parser::for_typed(max_depth, allow_nan)?,
+            parser: Parser::for_typed(max_depth, allow_nan, plan.clone(), hooks.clone())?,
             builder: TypedBuilder::new(py, plan, hooks, fail_fast, root_check, title),
             whole,
             broken: None,
@@ -215,7 +215,10 @@ impl TypedParser {
         if events.is_empty() {
             return Ok(());
         }
-        let applied = self.builder.apply(py, &mut events, chunk);
+        let parser = &mut self.parser;
+        let applied = self.builder.apply(py, &mut events, chunk, &mut |py, text| {
+            parser.expand(py, text)
+        });
         self.parser.give_back_typed_events(events); // its buffer, for the next feed
         if let Err(error) = applied {
             self.broken = Some(error.clone_ref(py));
