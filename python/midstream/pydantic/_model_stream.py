@@ -180,16 +180,28 @@ class _Setup(NamedTuple):
     plan: TypedPlan | None
     #: How the finished root is validated as a whole, if it is not a record (``_root_check``).
     root_check: Callable[[Any], Any] | None
-    #: The type's ``validate_json``, for a document that arrives whole in one chunk (``whole_validator``).
-    whole: Callable[[str | bytes], Any] | None
+    #: Gives the type's ``validate_json`` for a document that arrives whole in one chunk, or ``None``
+    #: (``whole_validator``, worked out when first asked: it walks the type's core schema).
+    whole: Callable[[], Callable[[str | bytes], Any] | None]
     title: Callable[[], str]
 
 
 def _setup(tp: Any) -> _Setup:
     shape = compile_shape(tp)
     plan = plan_of(shape)
-    whole = None if plan is None else whole_validator(tp)
-    return _Setup(shape, plan, _root_check(tp, shape), whole, lambda: type_title(tp))
+    return _Setup(shape, plan, _root_check(tp, shape), _once(lambda: whole_validator(tp)), lambda: type_title(tp))
+
+
+def _once(make: Callable[[], T]) -> Callable[[], T]:
+    """``make``, called the first time only."""
+    made: list[T] = []
+
+    def once() -> T:
+        if not made:
+            made.append(make())
+        return made[0]
+
+    return once
 
 
 _setups: TypeCache[_Setup] = TypeCache("__midstream_stream_setup__")

@@ -29,6 +29,7 @@ import pydantic
 
 from midstream._native import TypedPlan
 from midstream.pydantic._builder import validation_error as _validation_error
+from midstream.pydantic._cache import TypeCache
 from midstream.pydantic._frames import ErrorList, errors_of
 from midstream.pydantic._reuse import Validated as Validated  # the hooks the native builder reads
 from midstream.pydantic._shapes import (
@@ -147,6 +148,15 @@ class _Compiler:
 
 
 def whole_validator(tp: Any) -> Callable[[str | bytes], Any] | None:
+    """``tp``'s own ``validate_json``, if a document of it that arrives whole may be validated by it in one call
+    (cached per type: ``_whole_validator``)."""
+    return _whole_validators.get(tp, lambda: (_whole_validator(tp),))[0]
+
+
+_whole_validators: TypeCache[tuple[Callable[[str | bytes], Any] | None]] = TypeCache("__midstream_whole_validator__")
+
+
+def _whole_validator(tp: Any) -> Callable[[str | bytes], Any] | None:
     """``tp``'s own ``validate_json``, if a document that arrives whole in one chunk may be validated by it in one
     call: when ``tp`` runs no Python code of its own while it validates (no validators, ``__post_init__``, custom
     ``__init__``, default factories, ``_missing_``), one call gives what following the document part by part gives,
@@ -238,6 +248,12 @@ def record_whole_validator(shape: RecordShape) -> Callable[[bytes], Any] | None:
     """What validates a record that begins and ends within one chunk from its JSON text, in one call, if that gives
     what following it part by part gives (``whole_validator``): asked the first time one does."""
     return whole_validator(shape.cls)
+
+
+def record_list_whole_validator(shape: RecordShape) -> Callable[[bytes], Any] | None:
+    """The same for a list of such records: the items of a list that arrive whole one after another, validated
+    together in one call (the list's own constraints are its frame's, checked item by item)."""
+    return whole_validator(list[shape.cls])  # type: ignore[name-defined]
 
 
 def record_errors(error: pydantic.ValidationError, invalid: set[str] | None) -> ErrorList:

@@ -78,17 +78,20 @@ impl Skipping {
         chunk: &'a [u8],
     ) -> PyResult<Option<&'a [u8]>> {
         let node = &self.plan.nodes[node];
-        if !matches!(node, Node::Record { .. })
-            || record_whole_validator(py, node, &self.hooks)?.is_none()
-        {
-            return Ok(None);
-        }
-        let Some(limit) = self.options.max_depth.checked_sub(depth) else {
+        let within = open >= self.start && ((open - self.start) as usize) < chunk.len();
+        let limit = self.options.max_depth.checked_sub(depth);
+        let (true, Node::Record { .. }, Some(limit)) = (within, node, limit) else {
             return Ok(None);
         };
         let options = self.options.clone().max_depth(limit);
-        let close = self.lookahead.close_of(open, self.start, chunk, options);
-        Ok(close.map(|close| &chunk[(open - self.start) as usize..=(close - self.start) as usize]))
+        let Some(close) = self.lookahead.close_of(open, self.start, chunk, options) else {
+            return Ok(None);
+        };
+        // Asked only now: working it out walks the type's core schema, which token-sized chunks never need.
+        if record_whole_validator(py, node, &self.hooks)?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(&chunk[(open - self.start) as usize..=(close - self.start) as usize]))
     }
 
     /// Remember a placeholder put in the untyped value.

@@ -29,6 +29,7 @@ pub(crate) struct Hooks {
     pub(crate) blank_of: Py<PyAny>,
     pub(crate) record_validator: Py<PyAny>,
     pub(crate) record_whole_validator: Py<PyAny>,
+    pub(crate) record_list_whole_validator: Py<PyAny>,
     pub(crate) record_errors: Py<PyAny>,
     pub(crate) validated: Py<PyAny>,
     pub(crate) validation_error_type: Py<PyAny>,
@@ -51,6 +52,7 @@ impl Hooks {
             blank_of: get("blank_of")?,
             record_validator: get("record_validator")?,
             record_whole_validator: get("record_whole_validator")?,
+            record_list_whole_validator: get("record_list_whole_validator")?,
             record_errors: get("record_errors")?,
             validated: get("Validated")?,
             validation_error_type: get("ValidationError")?,
@@ -259,6 +261,9 @@ impl TypedBuilder {
         let mut ends = Ends::default();
         let mut iter = events.drain(..);
         let mut index = 0;
+        // Records skipped whole one after another in a list are validated together (`whole_items`), unless
+        // that failed for the run this index is in.
+        let mut single_until = 0;
         while let Some(event) = iter.next() {
             let at = index;
             index += 1;
@@ -308,6 +313,32 @@ impl TypedBuilder {
                     self.begin(py, node, kind, step, raw)?;
                 }
                 TypedEvent::Whole(step, text) => {
+                    let run = if index < single_until {
+                        0
+                    } else {
+                        self.whole_run(iter.as_slice())
+                    };
+                    if run > 0 {
+                        let later = &iter.as_slice()[..run];
+                        if let Some(values) = self.whole_items(py, &text, later)? {
+                            let mut steps = vec![step];
+                            for event in later {
+                                if let TypedEvent::Whole(step, _) = event {
+                                    steps.push(step.clone_ref(py));
+                                }
+                            }
+                            for (step, value) in steps.iter().zip(values) {
+                                let node = self.enter(py, JsonKind::Object, step)?;
+                                let node =
+                                    node.expect("a run is checked against the list's max_length");
+                                self.record_done(py, node, step, value)?;
+                            }
+                            iter.nth(run - 1);
+                            index += run;
+                            continue;
+                        }
+                        single_until = index + run; // one of them is invalid: each goes its own way
+                    }
                     let Some(node) = self.enter(py, JsonKind::Object, &step)? else {
                         continue;
                     };
@@ -347,6 +378,70 @@ impl TypedBuilder {
         };
         match whole.call1(py, (PyBytes::new(py, text),)) {
             Ok(value) => Ok(Some(value)),
+            Err(error) if error.is_instance(py, self.hooks.validation_error_type.bind(py)) => {
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// How many of the events at the start of `later` are records skipped whole right after the current one, in
+    /// the list frame at the top: together with it, one run validated in one call (`whole_items`). 0 when the
+    /// top frame is not a list, or the run could make it longer than its `max_length`.
+    fn whole_run(&self, later: &[TypedEvent]) -> usize {
+        let FrameKind::List {
+            count, max_length, ..
+        } = &self.stack.last().expect("the root frame stays").kind
+        else {
+            return 0;
+        };
+        let run = later
+            .iter()
+            .take_while(|event| matches!(event, TypedEvent::Whole(..)))
+            .count();
+        match max_length {
+            Some(limit) if count + run + 1 > *limit => 0,
+            _ => run,
+        }
+    }
+
+    /// The records of the run `first` + `later` (all `Whole`), validated together as one JSON array by the
+    /// list-of-records validator; `None` if that is not possible or one of them is invalid.
+    fn whole_items(
+        &self,
+        py: Python<'_>,
+        first: &Py<PyBytes>,
+        later: &[TypedEvent],
+    ) -> PyResult<Option<Vec<Py<PyAny>>>> {
+        let top = self.stack.last().expect("the root frame stays");
+        let Node::List { item, .. } = &self.plan.nodes[top.node] else {
+            return Ok(None);
+        };
+        let node = &self.plan.nodes[self.plan.resolve(item, JsonKind::Object)];
+        let Some(validate) = record_list_whole_validator(py, node, &self.hooks)? else {
+            return Ok(None);
+        };
+        let texts: Vec<&[u8]> = std::iter::once(first.bind(py).as_bytes())
+            .chain(later.iter().filter_map(|event| match event {
+                TypedEvent::Whole(_, text) => Some(text.bind(py).as_bytes()),
+                _ => None,
+            }))
+            .collect();
+        let mut array =
+            Vec::with_capacity(texts.iter().map(|text| text.len() + 1).sum::<usize>() + 1);
+        array.push(b'[');
+        for (index, text) in texts.iter().enumerate() {
+            if index > 0 {
+                array.push(b',');
+            }
+            array.extend_from_slice(text);
+        }
+        array.push(b']');
+        match validate.call1(py, (PyBytes::new(py, &array),)) {
+            Ok(values) => {
+                let values = values.bind(py).cast::<PyList>()?;
+                Ok(Some(values.iter().map(Bound::unbind).collect()))
+            }
             Err(error) if error.is_instance(py, self.hooks.validation_error_type.bind(py)) => {
                 Ok(None)
             }
@@ -1504,6 +1599,27 @@ pub(crate) fn record_whole_validator<'a>(
     };
     let whole = asked_once(whole, || {
         let validator = hooks.record_whole_validator.call1(py, (shape.bind(py),))?;
+        Ok((!validator.is_none(py)).then_some(validator))
+    })?;
+    Ok(whole.as_ref())
+}
+
+/// The same for a list of records of `node` (`_native_plan.record_list_whole_validator`).
+fn record_list_whole_validator<'a>(
+    py: Python<'_>,
+    node: &'a Node,
+    hooks: &Hooks,
+) -> PyResult<Option<&'a Py<PyAny>>> {
+    let Node::Record {
+        shape, whole_list, ..
+    } = node
+    else {
+        return Ok(None);
+    };
+    let whole = asked_once(whole_list, || {
+        let validator = hooks
+            .record_list_whole_validator
+            .call1(py, (shape.bind(py),))?;
         Ok((!validator.is_none(py)).then_some(validator))
     })?;
     Ok(whole.as_ref())

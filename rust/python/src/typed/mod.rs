@@ -17,16 +17,17 @@ use plan::TypedPlan;
 /// Parses a document and keeps the typed partial of it.
 ///
 /// `plan` is what `midstream.pydantic._native_plan.plan_of` makes of a type (with the module whose functions the
-/// builder calls where pydantic must run); `title` gives the ValidationError's title; `whole` is the type's own
-/// `validate_json` if a document that arrives whole in one chunk may be validated by it in one call
-/// (`_native_plan.whole_validator`).
+/// builder calls where pydantic must run); `title` gives the ValidationError's title; `whole` gives the type's own
+/// `validate_json` if a document that arrives whole in one chunk may be validated by it in one call, else `None`
+/// (`_native_plan.whole_validator`; asked the first time a chunk may be such a document).
 #[pyclass(module = "midstream._native", name = "TypedParser")]
 pub(crate) struct TypedParser {
     parser: Parser,
     builder: TypedBuilder,
-    /// The type's JSON validator, when a document that arrives whole in one chunk may be validated by it in one
-    /// call (`TypedPlan.whole`).
+    /// What gives the type's JSON validator for a document that arrives whole in one chunk (`whole` above), and
+    /// what it gave once asked.
     whole: Option<Py<PyAny>>,
+    whole_validator: Option<Option<Py<PyAny>>>,
     /// An exception that left the builder mid-way (a validator's, fail-fast's): raised again by every call.
     broken: Option<PyErr>,
     finished: bool,
@@ -74,6 +75,7 @@ impl TypedParser {
             parser: Parser::for_typed(max_depth, allow_nan, plan.clone(), hooks.clone())?,
             builder: TypedBuilder::new(py, plan, hooks, fail_fast, root_check, title),
             whole,
+            whole_validator: None,
             broken: None,
             finished: false,
         })
@@ -180,19 +182,24 @@ impl TypedParser {
         if !matches!(last, Some(b'}' | b']')) {
             return Ok(false);
         }
+        if self.whole_validator.is_none() {
+            let whole = self.whole.as_ref().expect("checked by the caller").call0(py)?;
+            self.whole_validator = Some((!whole.is_none(py)).then_some(whole));
+        }
+        let Some(Some(whole)) = &self.whole_validator else {
+            return Ok(false);
+        };
+        let whole = whole.clone_ref(py);
         let Some(core) = self.parser.scan_whole(bytes) else {
             return Ok(false);
         };
-        let whole = self.whole.as_ref().expect("checked by the caller");
         match whole.call1(py, (chunk,)) {
             Ok(value) => {
                 self.parser.adopt_whole(core, bytes.to_vec());
                 self.builder.finish_whole(value);
                 Ok(true)
             }
-            Err(error) if error.is_instance(py, self.builder.validation_error_type(py)) => {
-                Ok(false)
-            }
+            Err(error) if error.is_instance(py, self.builder.validation_error_type(py)) => Ok(false),
             Err(error) => {
                 self.broken = Some(error.clone_ref(py));
                 Err(error)

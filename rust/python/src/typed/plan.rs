@@ -74,6 +74,9 @@ pub(crate) enum Node {
         /// Its class's own `validate_json`, if one that begins and ends within one chunk may be validated from its
         /// text in one call (`_native_plan.record_whole_validator`), asked of Python the first time one does.
         whole: OnceLock<Option<Py<PyAny>>>,
+        /// The same for a list of them: the items of a list that arrive whole one after another are validated
+        /// together (`_native_plan.record_list_whole_validator`).
+        whole_list: OnceLock<Option<Py<PyAny>>>,
     },
     /// An array followed item by item.
     List {
@@ -251,6 +254,7 @@ fn node_from_py(node: &Bound<'_, PyAny>) -> PyResult<Node> {
                 blank: OnceLock::new(),
                 bare: node.get_item(5)?.is_truthy()?,
                 whole: OnceLock::new(),
+                whole_list: OnceLock::new(),
             }
         }
         "list" => Node::List {
