@@ -91,7 +91,9 @@ impl Skipping {
         if record_whole_validator(py, node, &self.hooks)?.is_none() {
             return Ok(None);
         }
-        Ok(Some(&chunk[(open - self.start) as usize..=(close - self.start) as usize]))
+        Ok(Some(
+            &chunk[(open - self.start) as usize..=(close - self.start) as usize],
+        ))
     }
 
     /// Remember a placeholder put in the untyped value.

@@ -183,7 +183,11 @@ impl TypedParser {
             return Ok(false);
         }
         if self.whole_validator.is_none() {
-            let whole = self.whole.as_ref().expect("checked by the caller").call0(py)?;
+            let whole = self
+                .whole
+                .as_ref()
+                .expect("checked by the caller")
+                .call0(py)?;
             self.whole_validator = Some((!whole.is_none(py)).then_some(whole));
         }
         let Some(Some(whole)) = &self.whole_validator else {
@@ -199,7 +203,9 @@ impl TypedParser {
                 self.builder.finish_whole(value);
                 Ok(true)
             }
-            Err(error) if error.is_instance(py, self.builder.validation_error_type(py)) => Ok(false),
+            Err(error) if error.is_instance(py, self.builder.validation_error_type(py)) => {
+                Ok(false)
+            }
             Err(error) => {
                 self.broken = Some(error.clone_ref(py));
                 Err(error)
