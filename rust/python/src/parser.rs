@@ -289,12 +289,17 @@ impl Parser {
     /// Only checks: this parser is unchanged. The typed layer then validates the document in one call and keeps
     /// the result with `adopt_whole`.
     pub(crate) fn scan_whole(&self, bytes: &[u8]) -> Option<midstream_core::Parser> {
-        if self.finished || self.unbuilt.is_some() || !self.core.is_root_pending() {
+        if !self.may_take_whole() {
             return None;
         }
         let mut core = self.core.clone();
         core.feed(bytes, &mut WholeScan).ok()?;
         core.is_root_complete().then_some(core)
+    }
+
+    /// Whether a document may still arrive whole: nothing but whitespace fed so far (one check per feed).
+    pub(crate) fn may_take_whole(&self) -> bool {
+        !self.finished && self.unbuilt.is_none() && self.core.is_root_pending()
     }
 
     /// Go on from `scan_whole`'s core; the untyped value of `bytes` is built when first asked for.

@@ -88,7 +88,7 @@ impl TypedParser {
         if let Some(error) = &this.broken {
             return Err(error.clone_ref(py));
         }
-        if this.whole.is_some() && this.validate_whole(py, chunk)? {
+        if this.whole.is_some() && this.parser.may_take_whole() && this.validate_whole(py, chunk)? {
             return this.hand_out(py);
         }
         let start = this.parser.offset();
