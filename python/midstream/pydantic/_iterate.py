@@ -8,9 +8,9 @@ from typing import Any, Generic, TypeVar, overload
 
 from midstream._native import DEFAULT_MAX_DEPTH, Parser
 from midstream.pydantic._builder import PartialBuilder, Path, PathShape
+from midstream.pydantic._compile import compile_shape
 from midstream.pydantic._model_stream import ModelStream, type_title
 from midstream.pydantic._reuse import reusing_validator
-from midstream.pydantic._shapes import compile_shape
 
 T = TypeVar("T")
 Chunk = bytes | bytearray | memoryview | str

@@ -10,10 +10,11 @@ import pydantic
 
 from midstream._native import DEFAULT_MAX_DEPTH, TypedParser, TypedPlan
 from midstream.pydantic._cache import TypeCache
+from midstream.pydantic._compile import compile_shape
 from midstream.pydantic._native_plan import plan_of, whole_validator
 from midstream.pydantic._python_engine import PythonEngine
 from midstream.pydantic._reuse import reusing_validator
-from midstream.pydantic._shapes import DictShape, ListShape, ModelShape, RecordShape, Shape, compile_shape
+from midstream.pydantic._shapes import DictShape, ListShape, ModelShape, RecordShape, Shape
 
 T = TypeVar("T")
 #: Which engine follows the document: ``"auto"`` (the native one when it covers the type), ``"native"`` (raise

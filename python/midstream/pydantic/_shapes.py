@@ -1,9 +1,9 @@
-"""Compile a type into a *shape*: what the partial builder needs to know about each place in the document.
+"""Shapes: what the partial builder needs to know about each place in the document.
 
 A shape answers three questions for one place: which shape a child at a key or index has, what a finished scalar
 there looks like once it is checked (``check``), and how to validate the finished value (``validate``). Shapes are
-compiled lazily and cached per type, so a model with 40 fields costs nothing until a field is seen, and
-self-referencing models terminate.
+made from types by the compiler (``_compile.compile_shape``), lazily and cached per type, so a model with 40 fields
+costs nothing until a field is seen, and self-referencing models terminate.
 """
 
 from __future__ import annotations
@@ -14,32 +14,20 @@ import enum
 import json
 import types
 import typing
-from collections import abc
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from typing import Any, Literal, Union, get_args, get_origin
 
-import annotated_types
-import pydantic
 import typing_extensions
 from pydantic import BaseModel, TypeAdapter
 from pydantic.fields import FieldInfo
 from pydantic_core import SchemaValidator
 
-from midstream.pydantic._cache import TypeCache
 from midstream.pydantic._reuse import UnionValidated, Validated, children_validator, passes_as_instance
 
 # JSON kinds, as in the `begin` events of the native parser.
 OBJECT, ARRAY, STRING = "object", "array", "string"
 JsonKind = Literal["object", "array", "string", "number", "boolean", "null"]
-
-_RAW_VALIDATOR_TYPES: tuple[type, ...] = (pydantic.BeforeValidator, pydantic.PlainValidator, pydantic.WrapValidator)
-_VALIDATOR_TYPES: tuple[type, ...] = (
-    pydantic.AfterValidator,
-    pydantic.BeforeValidator,
-    pydantic.PlainValidator,
-    pydantic.WrapValidator,
-)
 
 
 class Shape:
@@ -248,10 +236,14 @@ class ModelShape(RecordShape):
         by_name = bool(config.get("validate_by_name") or config.get("populate_by_name"))
         by_alias = config.get("validate_by_alias", True)
         fields: dict[str, FieldSpec] = {}
-        unchecked = _fields_with_raw_validators(model)
+        unchecked = _compile.fields_with_raw_validators(model)
         for name, info in model.model_fields.items():
-            compiler = _unchecked_compiler(info) if name in unchecked else _field_compiler(info, strict=self.strict)
-            spec = FieldSpec(name, _json_key(name, info), compiler)
+            compiler = (
+                _compile.unchecked_compiler(info)
+                if name in unchecked
+                else _compile.field_compiler(info, strict=self.strict)
+            )
+            spec = FieldSpec(name, _compile.json_key(name, info), compiler)
             if by_alias:
                 fields[spec.key] = spec
             if by_name or not by_alias:
@@ -349,9 +341,9 @@ class DataclassShape(RecordShape):
                 continue
             info = infos.get(field.name) if infos else None
             if info is not None:
-                spec = FieldSpec(field.name, _json_key(field.name, info), _field_compiler(info))
+                spec = FieldSpec(field.name, _compile.json_key(field.name, info), _compile.field_compiler(info))
             else:
-                spec = FieldSpec(field.name, field.name, _compiler(hints[field.name]))
+                spec = FieldSpec(field.name, field.name, _compile.compiler(hints[field.name]))
             fields[spec.key] = spec
         return fields
 
@@ -388,7 +380,7 @@ class TypedDictShape(RecordShape):
     @cached_property
     def fields(self) -> dict[str, FieldSpec]:
         hints = typing.get_type_hints(self.cls, include_extras=True)
-        return {name: FieldSpec(name, name, _compiler(hint)) for name, hint in hints.items()}
+        return {name: FieldSpec(name, name, _compile.compiler(hint)) for name, hint in hints.items()}
 
     def new_partial(self) -> dict[str, Any]:
         return {}
@@ -566,18 +558,7 @@ def json_kind(value: Any) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# compilation
-
-_shapes: TypeCache[Shape] = TypeCache("__midstream_shape__")
-
-
-def compile_shape(annotation: Any) -> Shape:
-    """The shape of ``annotation``, cached (so recursive types share one shape per type)."""
-    return _shapes.get(annotation, lambda: _compile(annotation))
-
-
-def _compiler(annotation: Any) -> Callable[[], Shape]:
-    return lambda: compile_shape(annotation)
+# what the shapes of records and unions need of their types
 
 
 def _no_default_yet(info: FieldInfo) -> bool:
@@ -611,46 +592,6 @@ def _default_maker(info: FieldInfo) -> Callable[[], Any]:
 _object_setattr = object.__setattr__
 
 
-def _fields_with_raw_validators(model: type[BaseModel]) -> set[str]:
-    """Fields whose own validators take the raw input (``mode='before'``, ``'wrap'``, ``'plain'``)."""
-    names: set[str] = set()
-    for decorator in model.__pydantic_decorators__.field_validators.values():
-        if decorator.info.mode in ("before", "wrap", "plain"):
-            fields = decorator.info.fields
-            names.update(model.model_fields if "*" in fields else fields)
-    for name, info in model.model_fields.items():
-        if any(isinstance(m, _RAW_VALIDATOR_TYPES) for m in info.metadata):
-            names.add(name)
-    return names
-
-
-def _unchecked_compiler(info: FieldInfo) -> Callable[[], Shape]:
-    return lambda: UncheckedShape(info.annotation)
-
-
-def _field_compiler(info: FieldInfo, *, strict: bool = False) -> Callable[[], Shape]:
-    annotation = info.annotation
-    metadata = list(info.metadata)
-    if strict:
-        metadata.append(pydantic.Strict())
-    if info.discriminator is not None:
-        metadata.append(pydantic.Field(discriminator=info.discriminator))
-    if metadata:
-        annotation = typing.Annotated[(annotation, *metadata)]  # type: ignore[assignment]
-    return _compiler(annotation)
-
-
-def _json_key(name: str, info: FieldInfo) -> str:
-    alias = info.validation_alias
-    if isinstance(alias, str):
-        return alias
-    if isinstance(alias, pydantic.AliasChoices):
-        first = alias.choices[0]
-        if isinstance(first, str):
-            return first
-    return info.alias or name
-
-
 def strip_annotated(annotation: Any) -> tuple[Any, list[Any]]:
     """Split ``Annotated[T, ...]`` into ``T`` and its metadata, flattening nested ``Annotated``."""
     metadata: list[Any] = []
@@ -663,109 +604,6 @@ def strip_annotated(annotation: Any) -> tuple[Any, list[Any]]:
             annotation = get_args(annotation)[0]
         else:
             return annotation, metadata
-
-
-def _constraints(metadata: list[Any]) -> list[Any]:
-    """Metadata that constrains a value, without the validators (they run once, with the enclosing model)."""
-    kept: list[Any] = []
-    for item in metadata:
-        if isinstance(item, _VALIDATOR_TYPES):
-            continue
-        if isinstance(item, FieldInfo):
-            kept.extend(m for m in item.metadata if not isinstance(m, _VALIDATOR_TYPES))
-            if item.discriminator is not None:
-                kept.append(pydantic.Field(discriminator=item.discriminator))
-            continue
-        kept.append(item)
-    return kept
-
-
-def _max_length(metadata: list[Any]) -> int | None:
-    lengths = [item.max_length for item in metadata if isinstance(item, annotated_types.MaxLen)]
-    lengths += [
-        item.max_length for item in metadata if isinstance(item, pydantic.StringConstraints) and item.max_length
-    ]
-    return min(lengths) if lengths else None
-
-
-def _discriminator(metadata: list[Any]) -> str | None:
-    for item in metadata:
-        value = getattr(item, "discriminator", None)
-        if isinstance(value, str):
-            return value
-    return None
-
-
-def _compile(annotation: Any) -> Shape:
-    base, metadata = strip_annotated(annotation)
-    if any(isinstance(item, _RAW_VALIDATOR_TYPES) for item in metadata):
-        # Its validator must see the raw value: left to the enclosing part, shown when that part validates.
-        return UncheckedShape(annotation)
-    constraints = _constraints(metadata)
-    checked = typing.Annotated[(base, *constraints)] if constraints else base
-    # A strict model's strictness reaches into its lists, dicts and unions, not into other models.
-    strict = [c for c in constraints if isinstance(c, pydantic.Strict)]
-    structural = len(strict) == len(constraints)
-    if isinstance(base, _TYPE_ALIASES):
-        return _compile(typing.Annotated[(base.__value__, *metadata)] if metadata else base.__value__)
-    if base is Any or base is object:
-        return RawShape(base)
-    if isinstance(base, type) and issubclass(base, BaseModel) and structural:
-        if not base.__pydantic_complete__:
-            base.model_rebuild()
-        return compile_shape(base) if constraints else ModelShape(base)
-    if dataclasses.is_dataclass(base) and isinstance(base, type) and structural:
-        return compile_shape(base) if constraints else DataclassShape(base)
-    if typing_extensions.is_typeddict(base) and structural:
-        return compile_shape(base) if constraints else TypedDictShape(base)
-    origin = get_origin(base)
-    args = get_args(base)
-    if origin is Union or origin is types.UnionType:
-        discriminator = _discriminator(metadata)
-        # Constraints on `Optional[str]` (max_length...) apply to the value inside.
-        inner = [m for m in constraints if getattr(m, "discriminator", None) is None]
-        options = [_compiler(_annotate(arg, inner) if arg is not type(None) else arg) for arg in args]
-        return UnionShape(checked, options, discriminator)
-    if origin in (list, set, frozenset) or origin in _SEQUENCES:
-        item = args[0] if args else Any
-        container = origin if origin in (set, frozenset) else None
-        return ListShape(checked, _compiler(_annotate(item, strict)), _max_length(constraints), container)
-    if origin is tuple:
-        if len(args) == 2 and args[1] is Ellipsis:
-            return ListShape(checked, _compiler(_annotate(args[0], strict)), _max_length(constraints), tuple)
-        return RawShape(checked)
-    if origin is dict or origin in _MAPPINGS:
-        if not args or strip_annotated(args[0])[0] is not str:
-            return RawShape(checked)
-        return DictShape(checked, _compiler(_annotate(args[1], strict)))
-    if base in (list, dict, tuple, set):
-        return RawShape(checked)
-    if origin is not None and origin is not Literal:
-        return RawShape(checked)
-    is_str = base is str
-    plain = not constraints and base in (str, int, float, bool, type(None))
-    return LeafShape(checked, grows=is_str, max_length=_max_length(constraints) if is_str else None, plain=plain)
-
-
-_TYPED_DICT_QUALIFIERS = {
-    getattr(module, name)
-    for module in (typing, typing_extensions)
-    for name in ("Required", "NotRequired", "ReadOnly")
-    if hasattr(module, name)
-}
-
-
-def _annotate(annotation: Any, metadata: list[Any]) -> Any:
-    return typing.Annotated[(annotation, *metadata)] if metadata else annotation
-
-
-_TYPE_ALIASES = tuple(
-    {getattr(typing, "TypeAliasType", typing_extensions.TypeAliasType), typing_extensions.TypeAliasType}
-)
-
-# `get_origin` maps the typing aliases (typing.Sequence, typing.List...) onto these.
-_SEQUENCES = {abc.Sequence, abc.MutableSequence, abc.Set, abc.MutableSet}
-_MAPPINGS = {abc.Mapping, abc.MutableMapping}
 
 
 def _field_annotation(record: RecordShape, name: str | None) -> Any:
@@ -785,3 +623,15 @@ def _literal_values(annotation: Any) -> list[Any]:
     if get_origin(base) in (Union, types.UnionType):
         return [value for arg in get_args(base) for value in _literal_values(arg)]
     return []
+
+
+_TYPED_DICT_QUALIFIERS = {
+    getattr(module, name)
+    for module in (typing, typing_extensions)
+    for name in ("Required", "NotRequired", "ReadOnly")
+    if hasattr(module, name)
+}
+
+
+# The compiler makes these shapes, and record shapes ask it for their fields' shapes when first needed.
+from midstream.pydantic import _compile  # noqa: E402

@@ -741,7 +741,11 @@ impl Sink for Feeding<'_, '_> {
 
     #[inline]
     fn event(&mut self, event: Event<'_>) -> Result<(), Reject> {
-        if self.builder.skipping.is_some() {
+        let skips = match &self.builder.skipping {
+            Some(skipping) => skipping.active.is_some() || matches!(event, Event::BeginObject),
+            None => false,
+        };
+        if skips {
             match self.builder.skip_event(self.py, &event, self.chunk) {
                 Ok(true) => return Ok(()),
                 Ok(false) => {}

@@ -223,6 +223,12 @@ struct Lookahead {
 impl Lookahead {
     fn close_of(&mut self, open: u64, start: u64, chunk: &[u8], options: Options) -> Option<u64> {
         if open >= self.until {
+            let rest = &chunk[(open - start) as usize..];
+            if !rest[1..].contains(&b'}') {
+                // No `}` after it in the chunk (token-sized chunks): nothing beginning here ends in it.
+                self.until = u64::MAX;
+                return None;
+            }
             self.closes.clear();
             let mut sink = Brackets {
                 base: open,
@@ -232,7 +238,7 @@ impl Lookahead {
                 end: None,
             };
             let mut core = midstream_core::Parser::with_options(options);
-            let _ = core.feed(&chunk[(open - start) as usize..], &mut sink); // stops at its `}`, or fails
+            let _ = core.feed(rest, &mut sink); // stops at its `}`, or fails
             self.until = sink.end.unwrap_or(u64::MAX);
         }
         match self.closes.get(&open) {

@@ -3,6 +3,7 @@
 //! for each JSON kind the value may turn out to have, as `Shape.resolve(kind)` decided it.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::{Arc, OnceLock};
 
 use pyo3::exceptions::PyValueError;
@@ -13,6 +14,29 @@ use super::builder::Hooks;
 use super::event::JsonKind;
 
 pub(crate) type NodeId = usize;
+
+/// A record's fields by JSON key. Looked up for every key of the document (by the value builder and the typed
+/// builder), so hashed with FNV-1a rather than SipHash: the table is small, fixed and made of the type's own names,
+/// so a keyed hash buys nothing against hostile keys (a lookup probes at most the table).
+pub(crate) type FieldTable = HashMap<String, usize, BuildHasherDefault<Fnv>>;
+
+/// FNV-1a, 64 bits.
+#[derive(Default)]
+pub(crate) struct Fnv(Option<u64>);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0.unwrap_or(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = self.finish();
+        for &byte in bytes {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = Some(hash);
+    }
+}
 /// A node per JSON kind, in `JsonKind` order.
 pub(crate) type Place = [NodeId; 6];
 
@@ -60,7 +84,7 @@ pub(crate) enum Node {
     Record {
         shape: Py<PyAny>,
         kind: RecordKind,
-        fields: HashMap<String, usize>,
+        fields: FieldTable,
         by_index: Vec<Field>,
         /// The class of its instances (what a `Validated` marker of it carries).
         cls: Py<PyAny>,
@@ -232,7 +256,7 @@ fn node_from_py(node: &Bound<'_, PyAny>) -> PyResult<Node> {
             };
             let table = node.get_item(3)?;
             let table = table.cast::<PyDict>()?;
-            let mut fields = HashMap::with_capacity(table.len());
+            let mut fields = FieldTable::with_capacity_and_hasher(table.len(), Default::default());
             let mut by_index = Vec::with_capacity(table.len());
             for (key, field) in table.iter() {
                 let field = field.cast::<PyTuple>()?;
