@@ -13,6 +13,7 @@
 //! follows it part by part after all (`expand`).
 
 use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
 use std::sync::Arc;
 
 use midstream_core::{Event, Options, Reject, Sink};
@@ -23,7 +24,7 @@ use crate::builder::{Builder, Feeding};
 use crate::errors::to_py_err;
 use crate::typed::builder::{record_whole_validator, Hooks};
 use crate::typed::event::{JsonKind, TypedEvent, TypedStep};
-use crate::typed::plan::{Node, NodeId, Place, Plan};
+use crate::typed::plan::{Fnv, Node, NodeId, Place, Plan};
 
 /// The plan the value builder follows, and what it skips.
 pub(crate) struct Skipping {
@@ -64,7 +65,7 @@ impl Skipping {
     /// A new chunk, beginning at `start` in the whole input.
     pub(crate) fn new_chunk(&mut self, start: u64) {
         self.start = start;
-        self.lookahead = Lookahead::default();
+        self.lookahead.until = 0;
     }
 
     /// The text of the record of `node` whose `{` is at `open` (at `depth`, the containers open around it), if
@@ -215,7 +216,7 @@ fn parse_region(
 #[derive(Default)]
 struct Lookahead {
     /// From the `{` offset: where it closes, and whether it holds nothing midstream reads its own way.
-    closes: HashMap<u64, (u64, bool)>,
+    closes: HashMap<u64, (u64, bool), BuildHasherDefault<Fnv>>,
     /// The end of the last pass: containers that begin before it were answered by it.
     until: u64,
 }
@@ -258,7 +259,7 @@ struct Brackets<'a> {
     bracket: u64,
     /// Open containers: where each began, and whether it holds something read midstream's way.
     open: Vec<(u64, bool)>,
-    closes: &'a mut HashMap<u64, (u64, bool)>,
+    closes: &'a mut HashMap<u64, (u64, bool), BuildHasherDefault<Fnv>>,
     end: Option<u64>,
 }
 
