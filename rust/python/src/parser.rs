@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crate::builder::{Builder, Feeding, PathElement, Step};
 use crate::errors::to_py_err;
 use crate::events::Event;
-use crate::skip::Skipping;
+use crate::skip::{read_our_own_way, Skipping};
 use crate::typed::builder::Hooks;
 use crate::typed::event::TypedEvent;
 use crate::typed::plan::Plan;
@@ -402,25 +402,16 @@ impl Parser {
 }
 
 /// What `scan_whole` leaves to the event path, where midstream's own rules apply rather than pydantic's JSON
-/// parser's: numbers too long for Python's int conversion, NaN and Infinity, lone surrogates.
+/// parser's (`skip::read_our_own_way`).
 struct WholeScan;
-
-/// Past this many characters a number may hit CPython's int digit limit (4,300 by default) in the event path.
-const LONGEST_NUMBER: usize = 4_000;
 
 impl Sink for WholeScan {
     #[inline]
     fn event(&mut self, event: CoreEvent<'_>) -> Result<(), Reject> {
-        match event {
-            CoreEvent::Number(number)
-                if number.text.len() > LONGEST_NUMBER
-                    || !number.text.ends_with(|c: char| c.is_ascii_digit()) =>
-            {
-                Err(Reject(String::new()))
-            }
-            CoreEvent::LoneSurrogate(_) => Err(Reject(String::new())),
-            _ => Ok(()),
+        if read_our_own_way(&event) {
+            return Err(Reject(String::new()));
         }
+        Ok(())
     }
 }
 

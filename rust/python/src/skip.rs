@@ -252,6 +252,20 @@ impl Lookahead {
 /// Past this many characters a number may hit CPython's int digit limit (4,300 by default) when built.
 const LONGEST_NUMBER: usize = 4_000;
 
+/// Whether midstream reads this event its own way, where pydantic's JSON parser would read it otherwise: a number
+/// too long for Python's int conversion, NaN and Infinity, a lone surrogate. A value holding one is never handed
+/// to pydantic-core as text (not by the lookahead here, nor by `Parser::scan_whole`).
+pub(crate) fn read_our_own_way(event: &Event<'_>) -> bool {
+    match event {
+        Event::Number(number) => {
+            number.text.len() > LONGEST_NUMBER
+                || !number.text.ends_with(|c: char| c.is_ascii_digit())
+        }
+        Event::LoneSurrogate(_) => true,
+        _ => false,
+    }
+}
+
 /// The lookahead's sink: pairs brackets, marks the containers around what midstream reads its own way (a number
 /// too long for Python's int conversion, NaN and Infinity, a lone surrogate), stops at the first container's end.
 struct Brackets<'a> {
@@ -279,13 +293,9 @@ impl Sink for Brackets<'_> {
                     return Err(Reject(String::new())); // what follows is the enclosing container's
                 }
             }
-            Event::Number(number)
-                if number.text.len() > LONGEST_NUMBER
-                    || !number.text.ends_with(|c: char| c.is_ascii_digit()) =>
-            {
+            _ if read_our_own_way(&event) => {
                 self.open.iter_mut().for_each(|(_, plain)| *plain = false);
             }
-            Event::LoneSurrogate(_) => self.open.iter_mut().for_each(|(_, plain)| *plain = false),
             _ => {}
         }
         Ok(())
