@@ -257,6 +257,16 @@ impl Builder {
         }
     }
 
+    /// A whole document the typed layer validated in one call (`TypedParser`'s one-chunk path): its text is the
+    /// root's placeholder, built when the value is read, like a skipped record's.
+    pub(crate) fn skipped_root(&mut self, py: Python<'_>, text: &[u8]) {
+        let text = pyo3::types::PyBytes::new(py, text);
+        self.root = Some(text.clone().into_any().unbind());
+        if let Some(skipping) = &mut self.skipping {
+            skipping.hole(None, None, text.unbind());
+        }
+    }
+
     /// With `skipping`: an event of the chunk `chunk` that the record being skipped swallows, or the `{` of a
     /// record to skip (its placeholder attached, the typed layer told). Whether the event was taken.
     fn skip_event(&mut self, py: Python<'_>, event: &Event<'_>, chunk: &[u8]) -> PyResult<bool> {

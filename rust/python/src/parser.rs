@@ -33,9 +33,6 @@ pub(crate) struct Parser {
     finished: bool,
     /// The Python exception behind a sticky `Rejected` error, attached as the cause every time it is raised.
     cause: Option<PyErr>,
-    /// A whole document the typed layer validated in one call (`TypedParser`'s one-chunk path): the core has
-    /// parsed it, its untyped value is built from these bytes only if someone asks for it (`materialize`).
-    unbuilt: Option<Vec<u8>>,
 }
 
 #[pymethods]
@@ -61,13 +58,11 @@ impl Parser {
             builder: Builder::new(events, forget_path),
             finished: false,
             cause: None,
-            unbuilt: None,
         })
     }
 
     /// Feed the next chunk (`bytes`, `bytearray`, `memoryview` or `str`, cut anywhere).
     pub(crate) fn feed(&mut self, py: Python<'_>, chunk: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.materialize(py)?;
         if let Ok(bytes) = chunk.cast::<PyBytes>() {
             return self.feed_bytes(py, bytes.as_bytes());
         }
@@ -99,14 +94,12 @@ impl Parser {
     /// feeds (finished parts never change); use `snapshot()` for a copy that stays as it is.
     #[getter]
     pub(crate) fn value(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        self.materialize(py)?;
         self.builder.value(py)
     }
 
     /// A copy of the partial value that later feeds will not change. Copies only the open containers (the
     /// path being written); finished values are shared with `value`.
     fn snapshot(&mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        self.materialize(py)?;
         self.builder.snapshot(py)
     }
 
@@ -143,7 +136,6 @@ impl Parser {
         if self.core.is_root_pending() {
             return Ok(false);
         }
-        self.materialize(py)?;
         if !self.core.is_root_complete() {
             let open = self.builder.open_steps(self.core.is_awaiting_value());
             let on_open_path = path.len() <= open.len()
@@ -270,7 +262,6 @@ impl Parser {
     /// A copy of the open container at `depth` of the value (and of the open ones below it), that later feeds
     /// will not change.
     pub(crate) fn copy_below(&mut self, py: Python<'_>, depth: usize) -> PyResult<Py<PyAny>> {
-        self.materialize(py)?;
         self.builder.snapshot_below(py, depth)
     }
 
@@ -299,37 +290,19 @@ impl Parser {
 
     /// Whether a document may still arrive whole: nothing but whitespace fed so far (one check per feed).
     pub(crate) fn may_take_whole(&self) -> bool {
-        !self.finished && self.unbuilt.is_none() && self.core.is_root_pending()
+        !self.finished && self.core.is_root_pending()
     }
 
-    /// Go on from `scan_whole`'s core; the untyped value of `bytes` is built when first asked for.
-    pub(crate) fn adopt_whole(&mut self, core: midstream_core::Parser, bytes: Vec<u8>) {
+    /// Go on from `scan_whole`'s core; the untyped value of `text` is built when first read (a placeholder at the
+    /// root, filled as the records the value builder skipped are: `skip`).
+    pub(crate) fn adopt_whole(
+        &mut self,
+        py: Python<'_>,
+        core: midstream_core::Parser,
+        text: &[u8],
+    ) {
         self.core = core;
-        self.unbuilt = Some(bytes);
-    }
-
-    /// Build the untyped value of a document adopted whole (the typed layer's events of it are not wanted: the
-    /// typed value is already final).
-    fn materialize(&mut self, py: Python<'_>) -> PyResult<()> {
-        let Some(bytes) = self.unbuilt.take() else {
-            return Ok(());
-        };
-        let mut core = midstream_core::Parser::with_options(self.core.options().clone());
-        let (typed, skipping) = (self.builder.typed.take(), self.builder.skipping.take());
-        let mut sink = Feeding {
-            py,
-            builder: &mut self.builder,
-            failure: None,
-            chunk: &[],
-        };
-        let built = core.feed(&bytes, &mut sink);
-        let failure = sink.failure.take();
-        (self.builder.typed, self.builder.skipping) = (typed, skipping);
-        match (built, failure) {
-            (Ok(()), None) => self.builder.flush_delta(py),
-            (_, Some(failure)) => Err(failure),
-            (Err(error), None) => Err(to_py_err(py, &error)),
-        }
+        self.builder.skipped_root(py, text);
     }
 
     /// A drained buffer of `take_typed_events`, reused for the next events.

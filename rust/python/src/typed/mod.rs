@@ -199,7 +199,7 @@ impl TypedParser {
         };
         match whole.call1(py, (chunk,)) {
             Ok(value) => {
-                self.parser.adopt_whole(core, bytes.to_vec());
+                self.parser.adopt_whole(py, core, bytes);
                 self.builder.finish_whole(value);
                 Ok(true)
             }
