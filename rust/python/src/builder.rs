@@ -489,20 +489,17 @@ impl Builder {
             Some(Step::Key(key)) => TypedStep::Key(key.clone_ref(py)),
             Some(Step::Index(index)) => TypedStep::Index(index),
         };
-        let bracket = if kind.is_container() { self.bracket } else { 0 };
         log.push(TypedEvent::Begin(
             kind,
             step,
             object.map(|raw| raw.clone().unbind()),
-            bracket,
         ));
     }
 
     /// A value finished (typed events).
-    fn typed_end(&mut self, value: &Bound<'_, PyAny>, grew: bool, container: bool) {
+    fn typed_end(&mut self, value: &Bound<'_, PyAny>, grew: bool) {
         if let Some(log) = &mut self.typed {
-            let bracket = if container { self.bracket } else { 0 };
-            log.push(TypedEvent::End(value.clone().unbind(), grew, bracket));
+            log.push(TypedEvent::End(value.clone().unbind(), grew));
         }
     }
 
@@ -554,7 +551,7 @@ impl Builder {
             Event::EndObject | Event::EndArray => {
                 let frame = self.frames.pop().expect("the core balances containers");
                 let value = frame.container(py);
-                self.typed_end(&value, false, true);
+                self.typed_end(&value, false);
                 self.record(py, EventKind::End, value)?;
                 self.child_done(py)?;
             }
@@ -600,7 +597,7 @@ impl Builder {
                 self.string_open = false;
                 self.string_attached = false;
                 self.string_dirty = false;
-                self.typed_end(&string, grew, false);
+                self.typed_end(&string, grew);
                 self.record(py, EventKind::End, string)?;
                 self.child_done(py)?;
             }
@@ -636,7 +633,7 @@ impl Builder {
 
     fn finish_scalar(&mut self, py: Python<'_>, value: Bound<'_, PyAny>) -> PyResult<()> {
         self.attach(py, &value)?;
-        self.typed_end(&value, false, false);
+        self.typed_end(&value, false);
         self.record(py, EventKind::End, value)?;
         self.child_done(py)
     }

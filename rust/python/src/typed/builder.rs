@@ -19,7 +19,8 @@ use pyo3::types::{PyBytes, PyDict, PyList, PySet, PyString, PyTuple};
 
 use super::event::{JsonKind, TypedEvent, TypedStep};
 use super::frames::{
-    get_field, model_slots, new_model_partial, set_field, Frame, FrameKind, Op, Opaque,
+    copy_model_partial, get_field, model_slots, new_model_partial, set_field, Frame, FrameKind, Op,
+    Opaque,
 };
 use super::plan::{blank_from_py, Node, NodeId, Plain, Plan, RecordKind};
 
@@ -255,17 +256,14 @@ impl TypedBuilder {
         &mut self,
         py: Python<'_>,
         events: &mut Vec<TypedEvent>,
-        chunk: Option<(&[u8], u64)>,
         expand: &mut Expand<'_>,
     ) -> PyResult<()> {
-        let mut ends = Ends::default();
         let mut iter = events.drain(..);
         let mut index = 0;
         // Records skipped whole one after another in a list are validated together (`whole_items`), unless
         // that failed for the run this index is in.
         let mut single_until = 0;
         while let Some(event) = iter.next() {
-            let at = index;
             index += 1;
             let top = self.stack.last_mut().expect("the root frame stays");
             if let FrameKind::Opaque { nested, how } = &mut top.kind {
@@ -289,27 +287,10 @@ impl TypedBuilder {
                 }
             }
             match event {
-                TypedEvent::Begin(kind, step, raw, bracket) => {
+                TypedEvent::Begin(kind, step, raw) => {
                     let Some(node) = self.enter(py, kind, &step)? else {
                         continue; // the list it began in is too long: it is inside that dead list now
                     };
-                    if let (JsonKind::Object, Some((bytes, start))) = (kind, chunk) {
-                        let later = iter.as_slice();
-                        if let Some(end) = ends.of(at, later) {
-                            let TypedEvent::End(_, _, closing) = &later[end - at - 1] else {
-                                unreachable!("a container's end is an End event")
-                            };
-                            let text =
-                                &bytes[(bracket - start) as usize..=(*closing - start) as usize];
-                            if let Some(value) = self.whole_record(py, node, text)? {
-                                // Its events are not needed: the record is final.
-                                iter.nth(end - at - 1);
-                                index = end + 1;
-                                self.record_done(py, node, &step, value)?;
-                                continue;
-                            }
-                        }
-                    }
                     self.begin(py, node, kind, step, raw)?;
                 }
                 TypedEvent::Whole(step, text) => {
@@ -348,11 +329,11 @@ impl TypedBuilder {
                             // Invalid: followed part by part after all, from its own events.
                             let mut events = expand(py, &text)?;
                             let mut inside = events.drain(..);
-                            if let Some(TypedEvent::Begin(kind, _, raw, _)) = inside.next() {
+                            if let Some(TypedEvent::Begin(kind, _, raw)) = inside.next() {
                                 self.begin(py, node, kind, step, raw)?;
                             }
                             let mut inside: Vec<TypedEvent> = inside.collect();
-                            self.apply(py, &mut inside, None, expand)?;
+                            self.apply(py, &mut inside, expand)?;
                         }
                     }
                 }
@@ -1028,6 +1009,11 @@ impl TypedBuilder {
         value: &Bound<'_, PyAny>,
         open_child: bool,
     ) -> PyResult<bool> {
+        let plan = &self.plan;
+        let hooks = &self.hooks;
+        let frame = &mut self.stack[index];
+        // The change is logged only while the frame keeps a spare to replay it onto.
+        let logging = frame.log.is_some();
         let logged = || {
             if open_child {
                 None
@@ -1035,9 +1021,6 @@ impl TypedBuilder {
                 Some(value.clone().unbind())
             }
         };
-        let plan = &self.plan;
-        let hooks = &self.hooks;
-        let frame = &mut self.stack[index];
         let op = match &mut frame.kind {
             FrameKind::Root => {
                 frame.display = Some(value.clone().unbind());
@@ -1064,10 +1047,8 @@ impl TypedBuilder {
                     if frame.model_slots.is_none() {
                         frame.model_slots = Some(model_slots(py, display.bind(py))?);
                     }
-                    let (dict, fields_set) = frame.model_slots.as_ref().expect("just looked up");
-                    let name = by_index[field].name.bind(py);
-                    dict.bind(py).set_item(name, value)?;
-                    fields_set.bind(py).add(name)?;
+                    let slots = frame.model_slots.as_mut().expect("just looked up");
+                    slots.set(py, field, by_index[field].name.bind(py), value)?;
                 } else {
                     set_field(
                         py,
@@ -1077,6 +1058,9 @@ impl TypedBuilder {
                         value,
                         &hooks.set_dataclass,
                     )?;
+                }
+                if !logging {
+                    return Ok(true);
                 }
                 Op::SetField(field, logged())
             }
@@ -1089,10 +1073,16 @@ impl TypedBuilder {
                 let list = display.cast::<PyList>()?;
                 if *shown {
                     list.set_item(list.len() - 1, value)?;
+                    if !logging {
+                        return Ok(true);
+                    }
                     Op::Last(logged())
                 } else {
                     list.append(value)?;
                     *shown = true;
+                    if !logging {
+                        return Ok(true);
+                    }
                     Op::Append(logged())
                 }
             }
@@ -1106,13 +1096,14 @@ impl TypedBuilder {
                     .expect("a dict frame has a partial")
                     .bind(py);
                 display.set_item(key.bind(py), value)?;
+                if !logging {
+                    return Ok(true);
+                }
                 Op::DictSet(key.clone_ref(py), logged())
             }
             FrameKind::Opaque { .. } => return Ok(false),
         };
-        if frame.log.is_some() {
-            frame.logged(op);
-        }
+        frame.logged(op);
         Ok(true)
     }
 
@@ -1196,6 +1187,9 @@ impl TypedBuilder {
                 hooks
                     .unset_field
                     .call1(py, (shape.bind(py), display.bind(py), spec.spec.bind(py)))?;
+                if let Some(slots) = &mut frame.model_slots {
+                    slots.forget(field);
+                }
                 Op::UnsetField(field)
             }
             FrameKind::List { shown, .. } => {
@@ -1451,12 +1445,20 @@ impl TypedBuilder {
             .bind(py);
         let copy = match &frame.kind {
             FrameKind::Record { .. } => {
-                let Node::Record { shape, .. } = &self.plan.nodes[frame.node] else {
+                let Node::Record {
+                    shape, cls, blank, ..
+                } = &self.plan.nodes[frame.node]
+                else {
                     unreachable!("a record frame follows a record node")
                 };
-                self.hooks
-                    .copy_partial
-                    .call1(py, (shape.bind(py), display))?
+                match blank.get() {
+                    // Made natively (`new_model_partial`), so copied natively.
+                    Some(Some(_)) => copy_model_partial(py, cls.bind(py), display)?.unbind(),
+                    _ => self
+                        .hooks
+                        .copy_partial
+                        .call1(py, (shape.bind(py), display))?,
+                }
             }
             FrameKind::List { .. } => display
                 .cast::<PyList>()?
@@ -1568,8 +1570,8 @@ fn shows_in_live_value(py: Python<'_>, event: &TypedEvent) -> bool {
         TypedEvent::Begin(kind, ..) => {
             matches!(kind, JsonKind::Object | JsonKind::Array | JsonKind::String)
         }
-        TypedEvent::End(_, true, _) => true,
-        TypedEvent::End(value, false, _) => {
+        TypedEvent::End(_, true) => true,
+        TypedEvent::End(value, false) => {
             let value = value.bind(py);
             !(value.is_instance_of::<PyString>()
                 || value.is_instance_of::<PyList>()
@@ -1665,46 +1667,6 @@ fn record_partial<'py>(
         )?;
     }
     Ok(display)
-}
-
-/// Where each container that begins in a chunk's events ends among them, worked out once per chunk, when the
-/// first record that may be validated whole begins (a stack over the events after it).
-#[derive(Default)]
-struct Ends {
-    /// The index of that first record's `Begin`; `None` until worked out.
-    first: Option<usize>,
-    /// Where the first record ends (`None`: not in this chunk).
-    first_end: Option<usize>,
-    /// For each event after the first record's `Begin` (by index less `first + 1`): where the value that begins
-    /// there ends, if it does in this chunk.
-    ends: Vec<Option<usize>>,
-}
-
-impl Ends {
-    /// The index of the `End` of the value whose `Begin` is event `at`; `later` are the events after it.
-    fn of(&mut self, at: usize, later: &[TypedEvent]) -> Option<usize> {
-        let Some(first) = self.first else {
-            self.first = Some(at);
-            self.ends = vec![None; later.len()];
-            let mut open = Vec::new();
-            for (offset, event) in later.iter().enumerate() {
-                match event {
-                    TypedEvent::Begin(..) => open.push(offset),
-                    TypedEvent::End(..) => match open.pop() {
-                        Some(begin) => self.ends[begin] = Some(at + 1 + offset),
-                        None if self.first_end.is_none() => self.first_end = Some(at + 1 + offset),
-                        None => {}
-                    },
-                    TypedEvent::Delta(_) | TypedEvent::Whole(..) => {}
-                }
-            }
-            return self.first_end;
-        };
-        if at == first {
-            return self.first_end;
-        }
-        self.ends.get(at - first - 1).copied().flatten()
-    }
 }
 
 fn opaque(how: Opaque) -> FrameKind {

@@ -54,14 +54,12 @@ impl TypedStep {
 }
 
 pub(crate) enum TypedEvent {
-    /// A value began; an object comes with the dict the value builder fills; a container with the offset of its
-    /// bracket in the whole input.
-    Begin(JsonKind, TypedStep, Option<Py<PyAny>>, u64),
+    /// A value began; an object comes with the dict the value builder fills.
+    Begin(JsonKind, TypedStep, Option<Py<PyAny>>),
     /// The open string grew: its whole text so far.
     Delta(Py<PyString>),
-    /// The open value finished: its Python value, (a string) whether its text grew since the last `Delta`, and (a
-    /// container) the offset of its closing bracket in the whole input.
-    End(Py<PyAny>, bool, u64),
+    /// The open value finished: its Python value, and (a string) whether its text grew since the last `Delta`.
+    End(Py<PyAny>, bool),
     /// A record the value builder skipped (`skip`): it began and ended within the chunk, this is its text.
     Whole(TypedStep, Py<PyBytes>),
 }

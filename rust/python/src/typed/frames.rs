@@ -86,7 +86,40 @@ pub(crate) struct Frame {
     pub(crate) log: Option<Vec<Op>>,
     /// A model partial's `__dict__` and `__pydantic_fields_set__`, looked up once per `display` (every change of
     /// `display` clears it).
-    pub(crate) model_slots: Option<(Py<PyDict>, Py<PySet>)>,
+    pub(crate) model_slots: Option<ModelSlots>,
+}
+
+/// What a model partial's fields are set through, without an attribute lookup per change.
+pub(crate) struct ModelSlots {
+    pub(crate) dict: Py<PyDict>,
+    pub(crate) fields_set: Py<PySet>,
+    /// Fields (by index, below 64) this partial's fields set is known to hold, so that a string growing in a
+    /// field does not add its name again on every chunk. Cleared for a field that is unset.
+    pub(crate) in_fields_set: u64,
+}
+
+impl ModelSlots {
+    /// Set field `index` (named `name`) to `value`.
+    pub(crate) fn set(
+        &mut self,
+        py: Python<'_>,
+        index: usize,
+        name: &Bound<'_, PyString>,
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        self.dict.bind(py).set_item(name, value)?;
+        let bit = 1u64.checked_shl(index as u32).unwrap_or(0);
+        if self.in_fields_set & bit == 0 {
+            self.fields_set.bind(py).add(name)?;
+            self.in_fields_set |= bit;
+        }
+        Ok(())
+    }
+
+    /// Field `index` was unset (by Python: the fields set no longer holds it).
+    pub(crate) fn forget(&mut self, index: usize) {
+        self.in_fields_set &= !1u64.checked_shl(index as u32).unwrap_or(0);
+    }
 }
 
 impl Frame {
@@ -152,17 +185,18 @@ pub(crate) fn set_field(
 }
 
 /// A model partial's `__dict__` and `__pydantic_fields_set__`.
-pub(crate) fn model_slots(
-    py: Python<'_>,
-    partial: &Bound<'_, PyAny>,
-) -> PyResult<(Py<PyDict>, Py<PySet>)> {
+pub(crate) fn model_slots(py: Python<'_>, partial: &Bound<'_, PyAny>) -> PyResult<ModelSlots> {
     let dict = partial
         .getattr(pyo3::intern!(py, "__dict__"))?
         .cast_into::<PyDict>()?;
     let fields_set = partial
         .getattr(pyo3::intern!(py, "__pydantic_fields_set__"))?
         .cast_into::<PySet>()?;
-    Ok((dict.unbind(), fields_set.unbind()))
+    Ok(ModelSlots {
+        dict: dict.unbind(),
+        fields_set: fields_set.unbind(),
+        in_fields_set: 0,
+    })
 }
 
 /// The value of a field in a record partial (`None` if unset), for telling whose references a partial has.
@@ -198,19 +232,58 @@ pub(crate) fn new_model_partial<'py>(
     } else {
         py.None().into_bound(py)
     };
-    object_setattr(&partial, pyo3::intern!(py, "__dict__"), values.as_any())?;
-    object_setattr(
+    set_model_state(
         &partial,
-        pyo3::intern!(py, "__pydantic_fields_set__"),
+        values.as_any(),
         PySet::empty(py)?.as_any(),
-    )?;
-    object_setattr(&partial, pyo3::intern!(py, "__pydantic_extra__"), &extra)?;
-    object_setattr(
-        &partial,
-        pyo3::intern!(py, "__pydantic_private__"),
-        &py.None().into_bound(py),
+        &extra,
     )?;
     Ok(partial)
+}
+
+/// A shallow copy of a model partial made by `new_model_partial`: what `ModelShape.copy_partial` does (and
+/// `BaseModel.__copy__`, for a partial with no private attributes), without a Python frame or a method wrapper
+/// per copy (a caller who keeps every partial makes one per chunk).
+pub(crate) fn copy_model_partial<'py>(
+    py: Python<'py>,
+    cls: &Bound<'py, PyAny>,
+    partial: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let twin = cls.call_method1(pyo3::intern!(py, "__new__"), (cls,))?;
+    let dict = partial
+        .getattr(pyo3::intern!(py, "__dict__"))?
+        .cast_into::<PyDict>()?
+        .copy()?;
+    let fields_set = partial
+        .getattr(pyo3::intern!(py, "__pydantic_fields_set__"))?
+        .call_method0(pyo3::intern!(py, "copy"))?;
+    let extra = partial.getattr(pyo3::intern!(py, "__pydantic_extra__"))?;
+    let extra = match extra.cast::<PyDict>() {
+        Ok(extra) => extra.copy()?.into_any(),
+        Err(_) => py.None().into_bound(py),
+    };
+    set_model_state(&twin, dict.as_any(), &fields_set, &extra)?;
+    Ok(twin)
+}
+
+/// Give a model instance made by `cls.__new__` its state, as `BaseModel.model_construct` does (no private
+/// attributes: a partial has none).
+fn set_model_state(
+    instance: &Bound<'_, PyAny>,
+    dict: &Bound<'_, PyAny>,
+    fields_set: &Bound<'_, PyAny>,
+    extra: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    let py = instance.py();
+    object_setattr(instance, pyo3::intern!(py, "__dict__"), dict)?;
+    object_setattr(
+        instance,
+        pyo3::intern!(py, "__pydantic_fields_set__"),
+        fields_set,
+    )?;
+    object_setattr(instance, pyo3::intern!(py, "__pydantic_extra__"), extra)?;
+    let none = py.None().into_bound(py);
+    object_setattr(instance, pyo3::intern!(py, "__pydantic_private__"), &none)
 }
 
 /// `object.__setattr__(target, name, value)`: the generic attribute setter, past the class's own `__setattr__`

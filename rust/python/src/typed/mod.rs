@@ -91,10 +91,9 @@ impl TypedParser {
         if this.whole.is_some() && this.parser.may_take_whole() && this.validate_whole(py, chunk)? {
             return this.hand_out(py);
         }
-        let start = this.parser.offset();
         let parsed = this.parser.feed(py, chunk);
         // Whatever parsed before a syntax error still reaches the partial.
-        this.apply(py, chunk_bytes(chunk).map(|bytes| (bytes, start)))?;
+        this.apply(py)?;
         parsed?;
         this.hand_out(py)
     }
@@ -108,7 +107,7 @@ impl TypedParser {
         }
         if !this.finished {
             let parsed = this.parser.finish_input(py);
-            this.apply(py, None)?;
+            this.apply(py)?;
             parsed?;
             this.finished = true;
         }
@@ -221,17 +220,16 @@ impl TypedParser {
         builder.hand_out(py, &mut |depth| parser.copy_below(py, depth))
     }
 
-    /// Follow the events the last feed recorded (`chunk`: its bytes and where they begin in the whole input); an
-    /// exception from inside is sticky.
-    fn apply(&mut self, py: Python<'_>, chunk: Option<(&[u8], u64)>) -> PyResult<()> {
+    /// Follow the events the last feed recorded; an exception from inside is sticky.
+    fn apply(&mut self, py: Python<'_>) -> PyResult<()> {
         let mut events = self.parser.take_typed_events();
         if events.is_empty() {
             return Ok(());
         }
         let parser = &mut self.parser;
-        let applied = self.builder.apply(py, &mut events, chunk, &mut |py, text| {
-            parser.expand(py, text)
-        });
+        let applied = self
+            .builder
+            .apply(py, &mut events, &mut |py, text| parser.expand(py, text));
         self.parser.give_back_typed_events(events); // its buffer, for the next feed
         if let Err(error) = applied {
             self.broken = Some(error.clone_ref(py));
