@@ -46,7 +46,7 @@ _shapes: TypeCache[Shape] = TypeCache("__midstream_shape__")
 
 def compile_shape(annotation: Any) -> Shape:
     """The shape of ``annotation``, cached (so recursive types share one shape per type)."""
-    return _shapes.get(annotation, lambda: _compile(annotation))
+    return _shapes.get(annotation, _compile)
 
 
 def compiler(annotation: Any) -> Callable[[], Shape]:
@@ -61,7 +61,7 @@ def fields_with_raw_validators(model: type[BaseModel]) -> set[str]:
             fields = decorator.info.fields
             names.update(model.model_fields if "*" in fields else fields)
     for name, info in model.model_fields.items():
-        if any(isinstance(m, RAWVALIDATOR_TYPES) for m in info.metadata):
+        if info.metadata and any(isinstance(m, RAWVALIDATOR_TYPES) for m in info.metadata):
             names.add(name)
     return names
 
@@ -72,6 +72,8 @@ def unchecked_compiler(info: FieldInfo) -> Callable[[], Shape]:
 
 def field_compiler(info: FieldInfo, *, strict: bool = False) -> Callable[[], Shape]:
     annotation = info.annotation
+    if not (info.metadata or strict or info.discriminator is not None):
+        return compiler(annotation)  # most fields: the annotation as it is
     metadata = list(info.metadata)
     if strict:
         metadata.append(pydantic.Strict())
@@ -84,6 +86,8 @@ def field_compiler(info: FieldInfo, *, strict: bool = False) -> Callable[[], Sha
 
 def json_key(name: str, info: FieldInfo) -> str:
     alias = info.validation_alias
+    if alias is None:
+        return info.alias or name
     if isinstance(alias, str):
         return alias
     if isinstance(alias, pydantic.AliasChoices):

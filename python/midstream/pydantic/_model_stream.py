@@ -93,7 +93,7 @@ class ModelStream(Generic[T]):
     ) -> None:
         self.type = tp
         self.fail_fast = fail_fast
-        setup = _setups.get(tp, lambda: _setup(tp))
+        setup = _setups.get(tp, _setup)
         self._shape = setup.shape
         self._engine = _engine(setup, fail_fast=fail_fast, max_depth=max_depth, allow_nan=allow_nan, engine=engine)
         # The engine's own feed: a chunk goes from bytes to the new partial without a Python frame of ours.

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar, Union, get_args, get_
 import pydantic
 from pydantic import BaseModel
 
+from midstream.pydantic._shapes import factory_takes_data
+
 T = TypeVar("T")
 
 if TYPE_CHECKING:
@@ -52,7 +54,7 @@ def _build(model: type[BaseModel], building: dict[type[BaseModel], str], made: d
     fields: dict[str, Any] = {}
     for field_name, info in model.model_fields.items():
         annotation = _partial_annotation(info.annotation, building, made)
-        takes_data = getattr(info, "default_factory_takes_validated_data", False)
+        takes_data = factory_takes_data(info)
         default = None if info.is_required() or takes_data else info.get_default(call_default_factory=True)
         fields[field_name] = (
             annotation | None,

@@ -88,19 +88,19 @@ class UnionValidated(Validated):
 
 def reusing_validator(tp: Any) -> SchemaValidator:
     """The validator of ``tp`` that takes the builder's markers as they are, at every place (cached per type)."""
-    return _validators.get(tp, lambda: _build(tp))
+    return _validators.get(tp, _build)
 
 
 def children_validator(tp: Any) -> SchemaValidator:
     """The same for a record validated from the dict of its children's values: no marker can come at the root, so
     the root gets no wrapper (cached per type)."""
-    return _children_validators.get(tp, lambda: _build(tp, root=False))
+    return _children_validators.get(tp, lambda key: _build(key, root=False))
 
 
 def passes_as_instance(cls: type) -> bool:
     """Whether a validated instance of ``cls`` is handed over as it is: a model with no model validators of its own
     that does not revalidate instances (pydantic then takes the instance as it is, running nothing again)."""
-    return _passing.get(cls, lambda: _passes_as_instance(cls))
+    return _passing.get(cls, _passes_as_instance)
 
 
 def _passes_as_instance(cls: type) -> bool:

@@ -8,14 +8,15 @@ costs nothing until a field is seen, and self-referencing models terminate.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import enum
 import json
 import types
 import typing
+import weakref
 from collections.abc import Callable, Sequence
-from functools import cached_property
 from typing import Any, Literal, Union, get_args, get_origin
 
 import typing_extensions
@@ -23,6 +24,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic.fields import FieldInfo
 from pydantic_core import SchemaValidator
 
+from midstream.pydantic._cache import cached_property
 from midstream.pydantic._reuse import UnionValidated, Validated, children_validator, passes_as_instance
 
 # JSON kinds, as in the `begin` events of the native parser.
@@ -255,7 +257,7 @@ class ModelShape(RecordShape):
         return bool(self.cls.model_config.get("strict"))
 
     @cached_property
-    def validates_raw(self) -> bool:  # type: ignore[override]
+    def validates_raw(self) -> bool:
         """A ``before``/``wrap`` model validator must see the document's own dicts: validate from the raw value."""
         validators = self.cls.__pydantic_decorators__.model_validators.values()
         return any(v.info.mode in ("before", "wrap") for v in validators)
@@ -562,7 +564,27 @@ def json_kind(value: Any) -> str:
 
 
 def _no_default_yet(info: FieldInfo) -> bool:
-    return info.is_required() or bool(getattr(info, "default_factory_takes_validated_data", False))
+    return info.is_required() or factory_takes_data(info)
+
+
+#: Whether a default factory takes the validated data, by factory: pydantic works it out from the factory's
+#: signature on every call (~150 µs for a builtin such as ``list``, whose signature is parsed from its text).
+_takes_data: weakref.WeakKeyDictionary[Callable[..., Any], bool] = weakref.WeakKeyDictionary()
+
+
+def factory_takes_data(info: FieldInfo) -> bool:
+    """Whether the field's default factory takes the validated data (pydantic's own answer, kept per factory)."""
+    factory = info.default_factory
+    if factory is None:
+        return False
+    try:
+        return _takes_data[factory]
+    except (KeyError, TypeError):  # not asked yet, or not weakly referable
+        pass
+    takes = bool(getattr(info, "default_factory_takes_validated_data", False))
+    with contextlib.suppress(TypeError):
+        _takes_data[factory] = takes
+    return takes
 
 
 _IMMUTABLE = (int, float, str, bool, bytes, type(None), tuple, frozenset, enum.Enum)
