@@ -478,3 +478,59 @@ def test_recorded_openai_streams(path: Path) -> None:
 def test_recorded_streams_cut_anywhere(path: Path, cuts: list[int]) -> None:
     raw = path.read_bytes()
     assert events(split_at(raw, cuts)) == events([raw])
+
+
+# --- the native decoder's own edges ------------------------------------------------------------------------------
+
+
+def test_lone_surrogates_in_text_become_replacement_characters() -> None:
+    """Only text made in Python can hold a lone surrogate; each becomes U+FFFD, as a byte stream's errors do."""
+    assert events(["data: a\ud800b\udc00\n\n"]) == [ev("a\ufffdb\ufffd")]
+
+
+def test_the_decoder_holds_no_instance_dict_and_reuses_nothing_handed_out() -> None:
+    decoder = SSEDecoder()
+    assert not hasattr(decoder, "__dict__")
+    first = decoder.feed(b"data: x\n\n")
+    second = decoder.feed(b"data: x\n\n")
+    assert first == second and first is not second and first[0] is not second[0]
+    assert type(first[0]) is SSEEvent
+
+
+def test_events_of_one_decoder_pull_chunks_only_when_asked() -> None:
+    pulled: list[bytes] = []
+
+    def source() -> Iterator[bytes]:
+        for chunk in (b"data: 1\n\ndata: 2\n\n", b"data: 3\n\n", b"data: 4"):
+            pulled.append(chunk)
+            yield chunk
+
+    decoder = SSEDecoder()
+    iterator = decoder.events(source())
+    assert pulled == []
+    assert next(iterator) == ev("1")
+    assert len(pulled) == 1
+    assert next(iterator) == ev("2")
+    assert len(pulled) == 1  # the second event was already decoded from the first chunk
+    assert [event.data for event in iterator] == ["3"]  # "4" is cut off by the end: discarded
+    assert decoder.last_event_id is None
+
+
+def test_the_native_decoder_checks_its_event_class() -> None:
+    from midstream._native import SSEDecoder as NativeDecoder
+
+    class NoSlots:
+        pass
+
+    class OwnNew:
+        __slots__ = ("data", "event", "id", "retry")
+
+        def __new__(cls) -> OwnNew:
+            return super().__new__(cls)
+
+    with pytest.raises(TypeError, match="no slot"):
+        NativeDecoder(NoSlots)
+    with pytest.raises(TypeError, match="__new__"):
+        NativeDecoder(OwnNew)
+    with pytest.raises(TypeError, match="feed\\(\\) takes"):
+        SSEDecoder().feed(42)  # type: ignore[arg-type]

@@ -1,9 +1,11 @@
 """Type stubs for the native module built from rust/python (PyO3)."""
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, Final, Literal, TypeAlias, final
 
-__all__ = ["DEFAULT_MAX_DEPTH", "Event", "Parser", "TypedParser", "TypedPlan"]
+from typing_extensions import Self, disjoint_base
+
+__all__ = ["DEFAULT_MAX_DEPTH", "Event", "Parser", "SSEDecoder", "SSEEvents", "TypedParser", "TypedPlan"]
 
 DEFAULT_MAX_DEPTH: Final[int]
 
@@ -87,3 +89,24 @@ class TypedParser:
     def changed(self) -> bool: ...
     @changed.setter
     def changed(self, changed: bool) -> None: ...
+
+@disjoint_base
+class SSEDecoder:
+    """The ``midstream-sse`` decoder; each event is handed out as an instance of ``event_class`` (its slots
+    ``event``, ``data``, ``id`` and ``retry`` set without running its ``__init__``)."""
+
+    def __new__(cls, event_class: type) -> Self: ...
+    def feed(self, chunk: bytes | bytearray | memoryview | str) -> list[Any]: ...
+    def events(self, chunks: Iterable[bytes | bytearray | memoryview | str]) -> SSEEvents: ...
+    def finish(self) -> list[Any]: ...
+    @property
+    def last_event_id(self) -> str | None: ...
+    @property
+    def retry(self) -> int | None: ...
+
+@final
+class SSEEvents:
+    """The events of a whole stream, lazily (``SSEDecoder.events``)."""
+
+    def __iter__(self) -> Self: ...
+    def __next__(self) -> Any: ...

@@ -1,10 +1,12 @@
 //! `midstream._native`: the PyO3 bindings of `midstream-core`.
 
+mod attributes;
 mod builder;
 mod errors;
 mod events;
 mod parser;
 mod skip;
+mod sse;
 mod strings;
 mod typed;
 
@@ -16,6 +18,8 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<events::Event>()?;
     module.add_class::<typed::TypedParser>()?;
     module.add_class::<typed::plan::TypedPlan>()?;
+    module.add_class::<sse::SseDecoder>()?;
+    module.add_class::<sse::SseEvents>()?;
     module.add("DEFAULT_MAX_DEPTH", midstream_core::DEFAULT_MAX_DEPTH)?;
     Ok(())
 }
