@@ -27,6 +27,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, cast
 
+from midstream import sse
+from midstream.providers.registry import guess_provider
+
 __all__ = [
     "Provider",
     "RecordedRequest",
@@ -144,25 +147,12 @@ def chat_stream(text: str, *, finish: str = "stop", model: str = "replay", seed:
 
 
 def sse_payloads(body: bytes) -> Iterator[bytes]:
-    """The data of each event in an SSE body (multi-line data joined with ``\\n``), without ``[DONE]``.
-
-    A small reading of the WHATWG rules, for recorded fixtures: lines end at CRLF, LF or CR; a blank line ends
-    an event; ``data:`` lines (one optional space after the colon) are collected; other fields are skipped.
-    """
-    data: list[bytes] = []
-    for line in body.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n"):
-        if not line:
-            if data:
-                joined = b"\n".join(data)
-                data = []
-                if joined != b"[DONE]":
-                    yield joined
-            continue
-        name, _, value = line.partition(b":")
-        if name == b"data":
-            data.append(value[1:] if value.startswith(b" ") else value)
-    if data and (joined := b"\n".join(data)) != b"[DONE]":
-        yield joined
+    """The data of each event in an SSE body (multi-line data joined with ``\\n``), without ``[DONE]``: the body
+    decoded by :mod:`midstream.sse`, the package's one SSE reader (an unterminated last block is discarded, as the
+    WHATWG standard says)."""
+    for event in sse.decode([body]):
+        if event.data != "[DONE]":
+            yield event.data.encode()
 
 
 def _parse_payloads(payloads: tuple[bytes, ...]) -> tuple[list[dict[str, Any]], tuple[int, ...]]:
@@ -196,36 +186,13 @@ def _event_type(payload: bytes) -> str | None:
     return kind if isinstance(kind, str) else None
 
 
-_ANTHROPIC_TYPES = frozenset(
-    {
-        "message_start",
-        "message_delta",
-        "message_stop",
-        "content_block_start",
-        "content_block_delta",
-        "content_block_stop",
-        "ping",
-    }
-)
-
-
 def _classify(first: dict[str, Any], path: Path) -> Provider:
-    """The protocol of a stream, from its first JSON event.
-
-    ``chat.completion.chunk`` objects are Chat Completions (OpenAI or a compatible API); ``response.*`` (and the
-    Responses API's ``error``) events are the Responses API; Messages API event types are Anthropic; an object
-    with ``candidates`` is a Gemini ``GenerateContentResponse``.
-    """
-    kind = first.get("type")
-    if first.get("object") == "chat.completion.chunk":
-        return "openai"
-    if isinstance(kind, str) and (kind.startswith("response.") or kind == "error"):
-        return "openai-responses"
-    if kind in _ANTHROPIC_TYPES:
-        return "anthropic"
-    if "candidates" in first:
-        return "gemini"
-    raise ValueError(f"{path}: cannot tell which provider sent {str(first)[:200]}")
+    """The protocol of a stream, from its first JSON event, as the provider layer tells it
+    (:func:`midstream.providers.registry.guess_provider`, the package's one provider sniffer)."""
+    provider = guess_provider(first)
+    if provider is None:
+        raise ValueError(f"{path}: cannot tell which provider sent {str(first)[:200]}")
+    return cast(Provider, provider)
 
 
 @dataclass(frozen=True)
