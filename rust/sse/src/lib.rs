@@ -251,8 +251,13 @@ impl Decoder {
     /// Decode a piece of bytes that starts at a character boundary: complete characters go on as text, ill-formed
     /// subparts as U+FFFD, and a sequence cut off at the end waits for the next chunk.
     fn decode<S: Sink + ?Sized>(&mut self, mut bytes: &[u8], events: &mut S) {
+        if let Ok(text) = utf8(bytes) {
+            return self.text(text, events); // nearly always: checked with SIMD, once
+        }
+        // Past each ill-formed subpart, std's check stops at the next one, so the chunk is scanned once in all
+        // (a SIMD check of the rest after every error would make a chunk of garbage cost its length squared).
         loop {
-            match utf8(bytes) {
+            match std::str::from_utf8(bytes) {
                 Ok(text) => return self.text(text, events),
                 Err(error) => {
                     let (valid, rest) = bytes.split_at(error.valid_up_to());
@@ -296,11 +301,12 @@ impl Decoder {
             if self.line.is_empty() {
                 self.line_done(line, events);
             } else {
-                self.line.push_str(line);
-                let line = std::mem::take(&mut self.line);
-                self.line_done(&line, events);
-                self.line = line;
-                self.line.clear();
+                // The line began in an earlier chunk: complete it, interpret it, keep its buffer.
+                let mut whole = std::mem::take(&mut self.line);
+                whole.push_str(line);
+                self.line_done(&whole, events);
+                whole.clear();
+                self.line = whole;
             }
             start = end + 1;
             if bytes[end] == b'\r' {
