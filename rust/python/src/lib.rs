@@ -1,7 +1,7 @@
 //! `midstream._native`: the PyO3 bindings of `midstream-core`.
 
-mod attributes;
 mod builder;
+mod chunks;
 mod errors;
 mod events;
 mod parser;

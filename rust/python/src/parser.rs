@@ -3,11 +3,12 @@
 use midstream_core::{ErrorKind, Event as CoreEvent, Options, Reject, Sink};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyInt, PyList, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyInt, PyList, PyString, PyTuple};
 
 use std::sync::Arc;
 
 use crate::builder::{Builder, Feeding, PathElement, Step};
+use crate::chunks::{read_chunk, Chunk};
 use crate::errors::to_py_err;
 use crate::events::Event;
 use crate::skip::{read_our_own_way, Skipping};
@@ -63,31 +64,15 @@ impl Parser {
 
     /// Feed the next chunk (`bytes`, `bytearray`, `memoryview` or `str`, cut anywhere).
     pub(crate) fn feed(&mut self, py: Python<'_>, chunk: &Bound<'_, PyAny>) -> PyResult<()> {
-        if let Ok(bytes) = chunk.cast::<PyBytes>() {
-            return self.feed_bytes(py, bytes.as_bytes());
+        match read_chunk(chunk)? {
+            Chunk::Bytes(bytes) => self.feed_bytes(py, &bytes),
+            Chunk::Text(text) => self.feed_bytes(py, text.as_bytes()),
+            // Lone surrogates: passed through as (invalid) UTF-8, so the error has an offset.
+            Chunk::Surrogates(text) => {
+                let encoded = text.call_method1("encode", ("utf-8", "surrogatepass"))?;
+                self.feed_bytes(py, encoded.cast::<PyBytes>()?.as_bytes())
+            }
         }
-        if let Ok(text) = chunk.cast::<PyString>() {
-            return match text.to_str() {
-                Ok(text) => self.feed_bytes(py, text.as_bytes()),
-                // A str with lone surrogates: pass them through as (invalid) UTF-8 so the error has an offset.
-                Err(_) => {
-                    let encoded = text.call_method1("encode", ("utf-8", "surrogatepass"))?;
-                    self.feed_bytes(py, encoded.cast::<PyBytes>()?.as_bytes())
-                }
-            };
-        }
-        if let Ok(array) = chunk.cast::<PyByteArray>() {
-            let bytes = array.to_vec();
-            return self.feed_bytes(py, &bytes);
-        }
-        if let Ok(buffer) = pyo3::buffer::PyBuffer::<u8>::get(chunk) {
-            let bytes = buffer.to_vec(py)?;
-            return self.feed_bytes(py, &bytes);
-        }
-        Err(PyTypeError::new_err(format!(
-            "feed() takes bytes, bytearray, a byte-format memoryview or str, not {}",
-            chunk.get_type().name()?
-        )))
     }
 
     /// The partial value: `None` before the root begins. This is the live object, extended in place by later

@@ -7,7 +7,9 @@ use std::collections::VecDeque;
 use midstream_sse::{Decoder, EventRef};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyInt, PyIterator, PyList, PyString, PyType};
+use pyo3::types::{PyBytes, PyInt, PyIterator, PyList, PyString, PyType};
+
+use crate::chunks::{read_chunk, Chunk};
 
 /// Digit strings shorter than this fit in a `u64`.
 const U64_DIGITS: usize = 19;
@@ -129,25 +131,11 @@ impl SseDecoder {
                 }
             }
         };
-        if let Ok(bytes) = chunk.cast::<PyBytes>() {
-            decoder.feed(bytes.as_bytes(), &mut sink);
-        } else if let Ok(text) = chunk.cast::<PyString>() {
-            match text.to_str() {
-                Ok(text) => decoder.feed_str(text, &mut sink),
-                // Lone surrogates (only a str made in Python has them): each becomes U+FFFD.
-                Err(_) => decoder.feed_str(&without_surrogates(text)?, &mut sink),
-            }
-        } else if let Ok(array) = chunk.cast::<PyByteArray>() {
-            let bytes = array.to_vec();
-            decoder.feed(&bytes, &mut sink);
-        } else if let Ok(buffer) = pyo3::buffer::PyBuffer::<u8>::get(chunk) {
-            let bytes = buffer.to_vec(py)?;
-            decoder.feed(&bytes, &mut sink);
-        } else {
-            return Err(PyTypeError::new_err(format!(
-                "feed() takes bytes, bytearray, a byte-format memoryview or str, not {}",
-                chunk.get_type().name()?
-            )));
+        match read_chunk(chunk)? {
+            Chunk::Bytes(bytes) => decoder.feed(&bytes, &mut sink),
+            Chunk::Text(text) => decoder.feed_str(text, &mut sink),
+            // Each lone surrogate becomes U+FFFD.
+            Chunk::Surrogates(text) => decoder.feed_str(&without_surrogates(text)?, &mut sink),
         }
         failed.map_or(Ok(()), Err)
     }

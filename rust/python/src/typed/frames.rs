@@ -12,7 +12,6 @@ use pyo3::types::{PyDict, PyList, PySet, PyString};
 
 use super::event::TypedStep;
 use super::plan::{Blank, Field, NodeId, RecordKind};
-use crate::attributes::object_setattr;
 
 /// A spare so far behind is dropped (a copy is cheaper than replaying this many changes).
 pub(crate) const LOG_LIMIT: usize = 256;
@@ -285,4 +284,23 @@ fn set_model_state(
     object_setattr(instance, pyo3::intern!(py, "__pydantic_extra__"), extra)?;
     let none = py.None().into_bound(py);
     object_setattr(instance, pyo3::intern!(py, "__pydantic_private__"), &none)
+}
+
+/// `object.__setattr__(target, name, value)`: the generic attribute setter, past the class's own `__setattr__`
+/// (a model's validates assignments).
+fn object_setattr(
+    target: &Bound<'_, PyAny>,
+    name: &Bound<'_, PyString>,
+    value: &Bound<'_, PyAny>,
+) -> PyResult<()> {
+    // SAFETY: the three pointers come from live `Bound` references, valid for the call; the GIL is held (a
+    // `Bound` proves it). `PyObject_GenericSetAttr` borrows them (it takes its own reference to `value`) and
+    // returns -1 with a Python exception set on failure, which `PyErr::fetch` takes.
+    let status = unsafe {
+        pyo3::ffi::PyObject_GenericSetAttr(target.as_ptr(), name.as_ptr(), value.as_ptr())
+    };
+    if status < 0 {
+        return Err(PyErr::fetch(target.py()));
+    }
+    Ok(())
 }
