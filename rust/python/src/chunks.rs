@@ -18,6 +18,8 @@ pub(crate) enum Chunk<'a, 'py> {
 }
 
 /// Read `chunk`, or refuse it with the `TypeError` every `feed` raises for what it does not take.
+// Inlined into each `feed`: a call that returns the chunk through memory cost ~50 instructions per feed.
+#[inline(always)]
 pub(crate) fn read_chunk<'a, 'py>(chunk: &'a Bound<'py, PyAny>) -> PyResult<Chunk<'a, 'py>> {
     if let Ok(bytes) = chunk.cast::<PyBytes>() {
         return Ok(Chunk::Bytes(Cow::Borrowed(bytes.as_bytes())));
@@ -34,8 +36,15 @@ pub(crate) fn read_chunk<'a, 'py>(chunk: &'a Bound<'py, PyAny>) -> PyResult<Chun
     if let Ok(buffer) = pyo3::buffer::PyBuffer::<u8>::get(chunk) {
         return Ok(Chunk::Bytes(Cow::Owned(buffer.to_vec(chunk.py())?)));
     }
-    Err(PyTypeError::new_err(format!(
-        "feed() takes bytes, bytearray, a byte-format memoryview or str, not {}",
-        chunk.get_type().name()?
-    )))
+    Err(refused(chunk))
+}
+
+#[cold]
+fn refused(chunk: &Bound<'_, PyAny>) -> PyErr {
+    match chunk.get_type().name() {
+        Ok(name) => PyTypeError::new_err(format!(
+            "feed() takes bytes, bytearray, a byte-format memoryview or str, not {name}"
+        )),
+        Err(error) => error,
+    }
 }
