@@ -582,3 +582,105 @@ def test_no_sdk_imported_by_midstream() -> None:
     code = "import sys, midstream.clients; print(any(m in sys.modules for m in ('openai', 'anthropic')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+# -- the raw response body: the SDK sends, midstream reads ---------------------------------------------------------
+
+
+def test_no_sdk_chunk_object_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The clients read the raw body: the SDKs' own stream iterators (which build a model per chunk) never run."""
+
+    def refused(self: Any) -> Iterator[Any]:
+        raise AssertionError("an SDK Stream was iterated")
+
+    monkeypatch.setattr(openai.Stream, "__stream__", refused)
+    monkeypatch.setattr(anthropic.Stream, "__stream__", refused)
+    with ReplayServer(openai_body(USER), max_chunk=16) as server:
+        assert from_openai(openai_sync(server)).chat.completions.create(
+            model="gpt-4o", messages=MESSAGES, response_model=User
+        ) == User(**USER)
+    with ReplayServer(anthropic_body(USER), max_chunk=16) as server:
+        assert from_anthropic(anthropic_sync(server)).messages.create(
+            model="claude-test", messages=MESSAGES, response_model=User
+        ) == User(**USER)
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_an_http_error_is_the_sdks_own_exception(asynchronous: bool) -> None:
+    error = {"error": {"message": "Slow down", "type": "rate_limit_error", "code": "rate_limit"}}
+    with ReplayServer(status=429, error=error) as server:
+        if asynchronous:
+
+            async def main() -> None:
+                client = from_openai(openai_async(server))
+                async for _ in client.chat.completions.create_partial(
+                    model="gpt-4o", messages=MESSAGES, response_model=User
+                ):
+                    pass
+
+            with pytest.raises(openai.RateLimitError, match="Slow down"):
+                asyncio.run(main())
+        else:
+            stream = from_openai(openai_sync(server)).chat.completions.create_partial(
+                model="gpt-4o", messages=MESSAGES, response_model=User
+            )
+            with pytest.raises(openai.RateLimitError, match="Slow down"):
+                list(stream)
+    anthropic_error = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    with ReplayServer(status=529, error=anthropic_error) as server:
+        stream = from_anthropic(anthropic_sync(server)).messages.create_partial(
+            model="claude-test", messages=MESSAGES, response_model=User
+        )
+        with pytest.raises(anthropic.APIStatusError, match="Overloaded"):
+            list(stream)
+
+
+def test_the_sdk_retries_the_http_request() -> None:
+    """A 500 is retried by the SDK itself (its ``max_retries``), then the stream is read as usual."""
+    answers = iter([None, openai_body(USER)])
+
+    def responder(method: str, path: str, request: Any) -> bytes:
+        body = next(answers)
+        if body is None:
+            raise RuntimeError("first request fails")  # answered with 500
+        return body
+
+    with ReplayServer(responder, headers={"retry-after-ms": "1"}) as server:
+        raw = openai.OpenAI(base_url=server.base_url + "/v1", api_key="test", max_retries=1)
+        value = from_openai(raw).chat.completions.create(model="gpt-4o", messages=MESSAGES, response_model=User)
+        assert value == User(**USER)
+        assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_closing_the_stream_closes_the_connection(asynchronous: bool) -> None:
+    server = PacedServer(openai_body(RECIPE), max_chunk=8)
+    with server:
+        if asynchronous:
+
+            async def main() -> list[Any]:
+                stream = from_openai(openai_async(server)).chat.completions.create_partial(
+                    model="gpt-4o", messages=MESSAGES, response_model=Recipe
+                )
+                seen = []
+                async for partial in stream:
+                    seen.append(partial)
+                    if len(seen) == 3:
+                        break
+                await stream.close()
+                return seen
+
+            seen = asyncio.run(main())
+        else:
+            stream = from_openai(openai_sync(server)).chat.completions.create_partial(
+                model="gpt-4o", messages=MESSAGES, response_model=Recipe
+            )
+            seen = []
+            for partial in stream:
+                seen.append(partial)
+                if len(seen) == 3:
+                    break
+            stream.close()
+        assert len(seen) == 3
+        assert server.wait_ended(0)
+    assert server.completed == {0: False}  # the server saw the client hang up mid-body

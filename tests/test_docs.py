@@ -84,9 +84,9 @@ def test_module_docstring_examples() -> None:
     import midstream.bench
     import midstream.bench.chunking
     import midstream.bench.workloads
-    import midstream.pydantic._iterate
     import midstream.pydantic._model_stream
     import midstream.sse
+    import midstream.streams
     import midstream.testing.contract
     import midstream.testing.strategies
 
@@ -94,7 +94,7 @@ def test_module_docstring_examples() -> None:
     modules = (
         midstream._from_json,
         midstream.pydantic._model_stream,
-        midstream.pydantic._iterate,
+        midstream.streams,
         midstream.sse,
         midstream.bench,
         midstream.bench.chunking,

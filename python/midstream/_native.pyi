@@ -5,7 +5,16 @@ from typing import Any, Final, Literal, TypeAlias, final
 
 from typing_extensions import Self, disjoint_base
 
-__all__ = ["DEFAULT_MAX_DEPTH", "Event", "Parser", "SSEDecoder", "SSEEvents", "TypedParser", "TypedPlan"]
+__all__ = [
+    "DEFAULT_MAX_DEPTH",
+    "Event",
+    "Parser",
+    "ProviderReader",
+    "SSEDecoder",
+    "SSEEvents",
+    "TypedParser",
+    "TypedPlan",
+]
 
 DEFAULT_MAX_DEPTH: Final[int]
 
@@ -103,6 +112,30 @@ class SSEDecoder:
     def last_event_id(self) -> str | None: ...
     @property
     def retry(self) -> int | None: ...
+
+@disjoint_base
+class ProviderReader:
+    """A ``midstream-providers`` reader of one provider stream (``"openai"``, ``"openai-responses"``,
+    ``"anthropic"``, ``"gemini"``), handing out updates as instances of the four classes given. A list holding what
+    only Python builds (tuples) goes through the subclass's ``_built`` before it is returned."""
+
+    def __new__(cls, provider: str, text: type, refusal: type, tool_call: type, finished: type) -> Self: ...
+    def read(self, chunk: bytes | bytearray | memoryview | str) -> list[Any]: ...
+    def read_payload(self, data: str, event: str | None = None) -> list[Any]: ...
+    def end(self) -> list[Any]: ...
+    def defer(self, error: BaseException) -> None: ...
+    @property
+    def provider(self) -> str: ...
+    @property
+    def done(self) -> bool: ...
+    @property
+    def usage(self) -> str | None: ...
+    @property
+    def followed(self) -> bool: ...
+    @property
+    def follow(self) -> Literal["content", "tool"] | None: ...
+    @follow.setter
+    def follow(self, what: Literal["content", "tool"] | None) -> None: ...
 
 @final
 class SSEEvents:

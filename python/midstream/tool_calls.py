@@ -57,10 +57,11 @@ class ToolCallStreams:
         self.finished = False  # whether the stream ended as the provider ends it (not cut short, no token limit)
         self.refusal: list[str] = []
 
-    def take(self, updates: list[Update]) -> list[ToolCallUpdate]:
+    def take(self, updates: Sequence[Update | str]) -> list[ToolCallUpdate]:
+        """The calls these updates changed (text the reader was told to follow, ``str``, is not read here)."""
         changed: list[ToolCallUpdate] = []
         for update in updates:
-            if update.choice != 0:
+            if isinstance(update, str) or update.choice != 0:
                 continue
             if isinstance(update, Finished):
                 self.finished = not update.truncated

@@ -3,6 +3,7 @@
 midstream bench --quick                      # under a minute: 1 KB and 10 KB documents, 0.5 s budget
 midstream bench --json out.json --plot out.png --markdown docs/benchmarks.md
 midstream bench --peers midstream,jiter --workloads structured --sizes 10k 100k --chunk 1-8
+midstream bench --pipeline                   # provider bytes to typed partials, stage by stage (SSE, events)
 """
 
 from __future__ import annotations
@@ -59,6 +60,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--budget", type=float, metavar="SECONDS", help="abandon a run after this long (default 5)")
     parser.add_argument("--repeat", type=int, metavar="N", help="best of N runs (default 3)")
+    parser.add_argument(
+        "--pipeline",
+        action="store_true",
+        help="instead: provider bytes to typed partials, stage by stage (SSE decoding; raw SSE bytes to typed "
+        "partials against json.loads of the events), side by side",
+    )
     parser.add_argument("--list", action="store_true", help="list the peers (installed or not) and workloads, and exit")
     parser.add_argument(
         "--from-json",
@@ -123,6 +130,8 @@ def _print_rows(rows: Sequence[Row]) -> None:
 def command_line(args: argparse.Namespace) -> str:
     """The command that reproduces this run (for the report), spelled out from the parsed options."""
     words = ["midstream", "bench"]
+    if getattr(args, "pipeline", False):
+        words.append("--pipeline")
     if args.quick:
         words.append("--quick")
     for option in ("peers", "workloads", "sizes", "chunk"):
@@ -140,6 +149,8 @@ def command(args: argparse.Namespace) -> int:
     if args.list:
         _list(sys.stdout)
         return 0
+    if args.pipeline:
+        return _pipeline(args)
     try:
         config = config_from(args)
     except ValueError as error:
@@ -175,6 +186,28 @@ def command(args: argparse.Namespace) -> int:
     for row in broken:
         print(f"midstream bench: {row.parser} on {row.workload}: {row.status}: {row.detail}", file=sys.stderr)
     return 1 if broken else 0
+
+
+def _pipeline(args: argparse.Namespace) -> int:
+    from midstream.bench import report
+    from midstream.bench.pipeline import PipelineConfig, markdown, run_pipeline
+
+    if args.quick:
+        config = PipelineConfig(megabytes=0.5, answer_bytes=10_000, repeat=args.repeat or 3)
+    else:
+        config = PipelineConfig(repeat=args.repeat or PipelineConfig.repeat)
+    rows = run_pipeline(config)
+    machine = report.machine()
+    print(markdown(rows))
+    print(
+        f"Best of {config.repeat} interleaved runs (`{command_line(args)}`): {machine['cpu']} ({machine['cpus']} "
+        f"CPUs), {machine['python']}, {machine['platform']}, git {machine['git']}, {machine['date']}."
+    )
+    if args.json is not None:
+        saved = {"config": config.__dict__, "rows": [row.as_json() for row in rows], "machine": machine}
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(saved, indent=1) + "\n")
+    return 0
 
 
 def _relative(path: Path, start: Path) -> str:

@@ -3,12 +3,17 @@
 A ``Dialect`` knows one provider's wire format (how to ask, what to record from each payload, how to re-ask).
 ``Attempt`` follows one response, push-style so sync and async share it; ``StructuredStream`` and
 ``AsyncStructuredStream`` run attempts until one validates or the retries run out.
+
+The SDK sends each request through its raw streaming response (``with_streaming_response``): authentication, base
+URL, timeouts, retries of the HTTP request and the SDK's own exceptions for HTTP errors stay the SDK's, and the
+response body's bytes go straight to midstream's Rust reader (SSE framing, events, the answer's text), so no SDK
+object is built per chunk. Closing a stream closes the response, and so the connection.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from types import TracebackType
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
@@ -17,8 +22,10 @@ import pydantic
 from midstream._errors import IncompleteJSONError, JSONError
 from midstream._native import Parser
 from midstream.clients._schema import Target
+from midstream.providers import Finished, ToolCallDelta
 from midstream.providers.follow import Follower
-from midstream.providers.source import EventReader, payload_of
+from midstream.providers.reader import Piece
+from midstream.providers.source import EventReader
 from midstream.pydantic import ItemReader, ModelStream
 
 T = TypeVar("T")
@@ -41,16 +48,17 @@ class Dialect(Protocol):
         """The SDK method that sends a request (``client.chat.completions.create``, ``client.messages.create``)."""
         ...
 
+    def send_raw(self, client: Any) -> Callable[..., Any]:
+        """The same method answering with the raw streaming response (``....with_streaming_response.create``):
+        called with the request, it gives a context manager that sends it and yields the response."""
+        ...
+
     def prepare(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         """The caller's create() arguments written for this provider (OpenAI-style ones included)."""
         ...
 
     def request(self, kwargs: dict[str, Any], target: Target) -> dict[str, Any]:
         """The create() arguments for a streamed structured answer (``messages`` included)."""
-        ...
-
-    def observe(self, payload: dict[str, Any], state: Response) -> None:
-        """Record usage, finish reason and tool call id from one payload."""
         ...
 
     def reask(self, state: Response, error: Exception) -> list[dict[str, Any]]:
@@ -61,12 +69,17 @@ class Dialect(Protocol):
 class Response:
     """What one attempt's response said besides its answer (``usage``, ``finish_reason``, the answer's text)."""
 
-    def __init__(self) -> None:
-        self.usage: dict[str, Any] | None = None
+    def __init__(self, events: EventReader | None = None) -> None:
+        self._events = events
         self.finish_reason: str | None = None
         self.tool_call_id: str | None = None
         self.tool_name: str | None = None
         self.chunks: list[str] = []
+
+    @property
+    def usage(self) -> dict[str, Any] | None:
+        """The provider's token usage as it reported it (merged, for Anthropic's two reports), once it came."""
+        return self._events.usage if self._events is not None else None
 
     @property
     def text(self) -> str:
@@ -100,9 +113,11 @@ class Attempt:
         self.target = target
         self.mode = mode
         self.fail_fast = fail_fast
-        self.response = Response()
         self._reader = EventReader(dialect.provider)
-        self._follower = Follower()
+        assert self._reader.reader is not None  # the dialect names its provider
+        self._read_raw = self._reader.reader.read  # a piece of the raw body: straight to the Rust reader
+        self.response = Response(self._reader)
+        self._follower = Follower(reader=self._reader)
         self._model: ModelStream[Any] = ModelStream(target.stream_type, fail_fast=fail_fast)
         self._items: ItemReader[Any] | None = (
             ItemReader(item_type, ("items",), fail_fast=fail_fast) if mode == "iterable" else None
@@ -113,17 +128,36 @@ class Attempt:
         self.skip = skip
         self.items_seen = 0
 
-    def event(self, event: object) -> list[Any]:
-        payload, _ = payload_of(event)
-        if payload is None:
+    def event(self, item: object) -> list[Any]:
+        """The outputs one item of the response adds: a piece of the raw body (or an SDK object, a payload)."""
+        pieces = self._read_raw(item) if type(item) is bytes else self._reader.item(item)
+        if not pieces:
             return []
-        if isinstance(payload, dict):
-            self.dialect.observe(payload, self.response)
-        return self._guard(lambda: self._feed(self._follower.take(self._reader.item(payload))))
+        try:
+            if len(pieces) == 1 and type(pieces[0]) is str:  # text of the answer, already followed
+                return self._feed(pieces)  # type: ignore[arg-type]
+            return self._feed(self._follower.take(self._observed(pieces)))
+        except (pydantic.ValidationError, JSONError) as error:
+            converted = self._converted(error)
+            if converted is None:
+                raise
+            raise converted from error
+
+    def _observed(self, pieces: list[Piece]) -> list[Piece]:
+        """``pieces``, after noting what they say about the response: its finish reason, its tool call."""
+        response = self.response
+        for piece in pieces:
+            if isinstance(piece, str) or piece.choice != 0:
+                continue
+            if isinstance(piece, Finished):
+                response.finish_reason = piece.reason
+            elif isinstance(piece, ToolCallDelta) and piece.id and response.tool_call_id is None:
+                response.tool_call_id, response.tool_name = piece.id, piece.name
+        return pieces
 
     def end(self) -> list[Any]:
-        def finish() -> list[Any]:
-            out = self._feed([*self._follower.take(self._reader.end()), *self._follower.end()])
+        try:
+            out = self._feed([*self._follower.take(self._observed(self._reader.end())), *self._follower.end()])
             if self._items is not None:
                 self._items.finish()
                 out += self._drain()
@@ -133,22 +167,30 @@ class Attempt:
                 self._model.clear_changed()
                 out.append(self.target.unwrap(self._model.partial))
             return out
+        except (pydantic.ValidationError, JSONError) as error:
+            converted = self._converted(error)
+            if converted is None:
+                raise
+            raise converted from error
 
-        return self._guard(finish)
-
-    def _feed(self, texts: list[Any]) -> list[Any]:
+    def _feed(self, texts: list[str]) -> list[Any]:
         out: list[Any] = []
-        for text in texts:
-            text = text if isinstance(text, str) else bytes(text).decode()
-            self.response.chunks.append(text)
-            if self._items is not None:
-                self._items.feed(text)
+        chunks = self.response.chunks
+        items = self._items
+        if items is not None:
+            for text in texts:
+                chunks.append(text)
+                items.feed(text)
                 out += self._drain()
-                continue
-            self._model.feed(text)
-            if self._model.changed:
-                self._model.clear_changed()
-                out.append(self.target.unwrap(self._model.partial))
+            return out
+        model = self._model
+        feed = model.feed
+        for text in texts:
+            chunks.append(text)
+            feed(text)
+            if model.changed:
+                model.clear_changed()
+                out.append(self.target.unwrap(model.partial))
         return out
 
     def _drain(self) -> list[Any]:
@@ -161,23 +203,22 @@ class Attempt:
         self._items.items.clear()
         return items
 
-    def _guard(self, step: Callable[[], list[Any]]) -> list[Any]:
-        try:
-            return step()
-        except IncompleteJSONError as error:
-            reason = self.response.finish_reason
+    def _converted(self, error: pydantic.ValidationError | JSONError) -> Exception | None:
+        """What an error of the answer becomes: an incomplete answer cut by the token limit says so; an invalid
+        one is retried while retries remain (``RetryableError``); ``None``: raised as it is."""
+        reason = self.response.finish_reason
+        if isinstance(error, IncompleteJSONError):
             if reason in _TRUNCATED:
-                raise IncompleteJSONError(
+                return IncompleteJSONError(
                     f"the answer was cut short by the token limit (finish_reason={reason!r}): raise max_tokens",
                     error.offset,
                     error.line,
                     error.column,
-                ) from error
-            raise
-        except (pydantic.ValidationError, JSONError) as error:
-            if self.fail_fast and self.response.finish_reason not in _TRUNCATED:
-                raise RetryableError(error) from error
-            raise
+                )
+            return None
+        if self.fail_fast and reason not in _TRUNCATED:
+            return RetryableError(error)
+        return None
 
     @property
     def partial(self) -> Any:
@@ -297,7 +338,7 @@ class StructuredStream(_Base, Generic[T]):
     def _close_sdk(self) -> None:
         sdk, self._sdk = self._sdk, None
         if sdk is not None:
-            sdk.close()
+            sdk.__exit__(None, None, None)
 
     def get_final_response(self) -> T:
         """Read the rest of the answer and return the validated value."""
@@ -312,10 +353,11 @@ class StructuredStream(_Base, Generic[T]):
     def _outputs(self) -> Generator[Any, None, None]:
         while True:
             attempt = self._next_attempt()
-            self._sdk = self._create(**self.request)
+            self._sdk = self._create(**self.request)  # the SDK's streaming-response context manager
             try:
-                for event in self._sdk:
-                    yield from attempt.event(event)
+                response = self._sdk.__enter__()  # sends the request; an HTTP error raises the SDK's exception
+                for chunk in response.iter_bytes():
+                    yield from attempt.event(chunk)
                 yield from attempt.end()
             except RetryableError as retry:
                 self._close_sdk()
@@ -331,7 +373,7 @@ class StructuredStream(_Base, Generic[T]):
 class AsyncStructuredStream(_Base, Generic[T]):
     """``StructuredStream`` for an async client: ``async for``, ``await get_final_response()``."""
 
-    def __init__(self, create: Callable[..., Awaitable[Any]], *args: Any, **kwargs: Any) -> None:
+    def __init__(self, create: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._create = create
         self._sdk: Any = None
@@ -360,7 +402,7 @@ class AsyncStructuredStream(_Base, Generic[T]):
     async def _close_sdk(self) -> None:
         sdk, self._sdk = self._sdk, None
         if sdk is not None:
-            await sdk.close()
+            await sdk.__aexit__(None, None, None)
 
     async def get_final_response(self) -> T:
         """Read the rest of the answer and return the validated value."""
@@ -375,10 +417,11 @@ class AsyncStructuredStream(_Base, Generic[T]):
     async def _outputs(self) -> AsyncGenerator[Any, None]:
         while True:
             attempt = self._next_attempt()
-            self._sdk = await self._create(**self.request)
+            self._sdk = self._create(**self.request)  # the SDK's streaming-response context manager
             try:
-                async for event in self._sdk:
-                    for output in attempt.event(event):
+                response = await self._sdk.__aenter__()  # an HTTP error raises the SDK's exception
+                async for chunk in response.iter_bytes():
+                    for output in attempt.event(chunk):
                         yield output
                 for output in attempt.end():
                     yield output

@@ -76,7 +76,7 @@ class Completions:
         target = Target(response_model)
         cls = AsyncStructuredStream if self._async else StructuredStream
         return cls(
-            dialect.send(self._client),
+            dialect.send_raw(self._client),
             dialect,
             target,
             dialect.request(kwargs, target),

@@ -10,7 +10,7 @@
 The surface is ``StructuredClient``'s, the same as ``from_openai``'s, and so is the call: OpenAI-style system
 messages (``{"role": "system", ...}``, or ``"developer"``) move to Anthropic's ``system=`` parameter, after any
 ``system=`` given, and ``max_tokens`` defaults to 1024. The request forces one tool whose ``input_schema`` is the
-model's schema.
+model's schema. As with ``from_openai``, the SDK sends the request and midstream reads the raw response body.
 """
 
 from __future__ import annotations
@@ -41,6 +41,9 @@ class AnthropicDialect:
     def send(self, client: Any) -> Callable[..., Any]:
         return client.messages.create  # type: ignore[no-any-return]
 
+    def send_raw(self, client: Any) -> Callable[..., Any]:
+        return client.messages.with_streaming_response.create  # type: ignore[no-any-return]
+
     def prepare(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         return openai_style_to_anthropic(kwargs)
 
@@ -50,25 +53,6 @@ class AnthropicDialect:
         request["tools"] = [tool]
         request["tool_choice"] = {"type": "tool", "name": target.name}
         return request
-
-    def observe(self, payload: dict[str, Any], state: Response) -> None:
-        kind = payload.get("type")
-        if kind == "message_start":
-            usage = (payload.get("message") or {}).get("usage")
-            if usage:
-                state.usage = dict(usage)
-        elif kind == "message_delta":
-            reason = (payload.get("delta") or {}).get("stop_reason")
-            if reason:
-                state.finish_reason = reason
-            usage = payload.get("usage")
-            if usage:
-                state.usage = {**(state.usage or {}), **{k: v for k, v in usage.items() if v is not None}}
-        elif kind == "content_block_start":
-            block = payload.get("content_block") or {}
-            if block.get("type") == "tool_use" and state.tool_call_id is None:
-                state.tool_call_id = block.get("id")
-                state.tool_name = block.get("name")
 
     def reask(self, state: Response, error: Exception) -> list[dict[str, Any]]:
         call_id = state.tool_call_id or "toolu_0"

@@ -7,7 +7,9 @@
                                                 response_model=list[Idea], stream=True):
         render(ideas)                           # a growing list of partial Ideas
 
-The request asks for the model's JSON schema (``response_format`` ``json_schema``, strict when the schema allows)
+The response body is read raw (``with_streaming_response``): the SDK sends the request (authentication, base URL,
+timeouts, retries, its own exceptions for HTTP errors) and midstream reads the SSE bytes, with no SDK object per
+chunk. The request asks for the model's JSON schema (``response_format`` ``json_schema``, strict when the schema allows)
 or, with ``mode="tools"`` (on the client or per call), for a forced call of one function whose parameters are the
 schema. The surface is ``StructuredClient``'s, the same as ``from_anthropic``'s.
 """
@@ -41,6 +43,9 @@ class OpenAIDialect:
     def send(self, client: Any) -> Callable[..., Any]:
         return client.chat.completions.create  # type: ignore[no-any-return]
 
+    def send_raw(self, client: Any) -> Callable[..., Any]:
+        return client.chat.completions.with_streaming_response.create  # type: ignore[no-any-return]
+
     def prepare(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         return dict(kwargs)
 
@@ -61,20 +66,6 @@ class OpenAIDialect:
             json_schema: dict[str, Any] = {"name": target.name, "schema": target.schema, "strict": target.strict}
             request["response_format"] = {"type": "json_schema", "json_schema": json_schema}
         return request
-
-    def observe(self, payload: dict[str, Any], state: Response) -> None:
-        usage = payload.get("usage")
-        if usage:
-            state.usage = usage
-        for choice in payload.get("choices") or ():
-            if choice.get("index", 0) != 0:
-                continue
-            if choice.get("finish_reason"):
-                state.finish_reason = choice["finish_reason"]
-            for call in (choice.get("delta") or {}).get("tool_calls") or ():
-                if call.get("id") and state.tool_call_id is None:
-                    state.tool_call_id = call["id"]
-                    state.tool_name = (call.get("function") or {}).get("name")
 
     def reask(self, state: Response, error: Exception) -> list[dict[str, Any]]:
         if self.mode == "tools":

@@ -32,7 +32,8 @@ from typing import Any, Final, Union, get_origin
 from pydantic import BaseModel
 
 from midstream._errors import IncompleteJSONError
-from midstream.pydantic import ModelStream, aiter_items, iter_items
+from midstream.pydantic import ModelStream
+from midstream.streams import aiter_items, iter_items
 
 __all__ = ["VERIFIED", "UnsupportedVersionError", "disable", "enable", "enabled", "is_enabled"]
 

@@ -22,20 +22,22 @@ at once.
 from __future__ import annotations
 
 import codecs
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 from midstream._errors import RefusalError
 from midstream._fenced import FencedJSON
 from midstream.providers._content_start import JSON, PROSE, ContentStart
-from midstream.providers._updates import Finished, RefusalDelta, TextDelta, ToolCallDelta, Update
+from midstream.providers._updates import Finished, RefusalDelta, TextDelta, ToolCallDelta
+from midstream.providers.reader import Piece
 from midstream.providers.source import AsyncSource, EventReader, Source, async_source_items, is_text_chunk, source_items
 
 Chunk = bytes | bytearray | memoryview | str
 
 
 class Follower:
-    def __init__(self, *, fenced: bool = False) -> None:
+    def __init__(self, *, fenced: bool = False, reader: EventReader | None = None) -> None:
+        self._reader = reader  # told what is followed, so that it hands that text out as plain str
         self._fence = FencedJSON() if fenced else None
         self._start = ContentStart()
         self._following: str | None = None  # "content" or "tool"
@@ -47,12 +49,15 @@ class Follower:
         self._truncated = False  # ... and whether that end was a token limit
         self._error: Exception | None = None  # raised once the text before it was handed over
 
-    def take(self, updates: list[Update]) -> list[str]:
-        """The text to parse that these updates add."""
+    def take(self, updates: list[Piece]) -> list[str]:
+        """The text to parse that these updates add (a ``str`` among them is text already followed)."""
         if self._error is not None:
             raise self._error
         texts: list[str] = []
         for update in updates:
+            if isinstance(update, str):  # text the reader was told this follows
+                texts.append(update)
+                continue
             if update.choice != 0:
                 continue
             if isinstance(update, TextDelta):
@@ -94,6 +99,8 @@ class Follower:
             follow = verdict == JSON
         if follow:
             self._following = "content"
+            if self._reader is not None and self._fence is None:
+                self._reader.follow("content")
             texts += self._held
             self._held = []
 
@@ -104,6 +111,8 @@ class Follower:
             raise ValueError(
                 "the model answered with more than one tool call: use midstream.stream_tool_calls to stream them"
             )
+        if self._following is None and self._reader is not None:
+            self._reader.follow("tool")
         self._following = "tool"
         self._held = []  # content before the call that was not certainly JSON: the call is the answer
         if update.arguments:
@@ -119,7 +128,8 @@ class Follower:
         complete = self._finished and not self._truncated
         if self._following == "tool":
             # A call without arguments (Anthropic sends none for an empty input) -- unless the stream was cut.
-            return ["{}"] if complete and not self._arguments else []
+            had_arguments = self._arguments or (self._reader is not None and self._reader.followed)
+            return ["{}"] if complete and not had_arguments else []
         texts = self._held if self._following == "content" else self._undecided(complete)
         self._held = []
         if self._fence is not None:
@@ -139,14 +149,55 @@ class Follower:
         return [self._prose] if self._prose is not None else self._held
 
 
-def followed_text(source: Source, provider: str | None = None, *, fenced: bool = False) -> Iterator[Chunk]:
-    """The JSON text to parse from ``source``.
+class AnswerText:
+    """The JSON text of the answer in the items of a source, push-style (``read(item)`` for each item, then
+    ``end()``), so that the sync and the async entry points share it. Made from the source's first item:
 
-    Without a provider, a source of ``str``/``bytes`` chunks is the JSON text itself (through ``FencedJSON`` when
-    ``fenced``); anything else — SDK stream objects, decoded payloads, or raw SSE bytes with ``provider=`` — is read
-    as a provider stream and followed (see ``Follower``). A single ``str``/``bytes`` is one chunk; a source that
-    is not one raises ``TypeError`` here, not at the first ``next``.
+    - without a provider, ``str``/``bytes`` items are the JSON text itself (``plain``), through ``FencedJSON`` when
+      ``fenced``;
+    - anything else is a provider stream (raw SSE bytes with ``provider``, SDK objects, payloads), read by an
+      ``EventReader`` and followed by a ``Follower``. Raw SSE bytes go straight to the Rust reader, which, once the
+      answer is known, hands its text out joined per read: a read costs one Python call here.
     """
+
+    def __init__(self, first: Any, provider: str | None, *, fenced: bool = False) -> None:
+        self.plain = provider is None and is_text_chunk(first)
+        self._fence = _FenceOverBytes() if fenced and self.plain else None
+        self.events = EventReader(provider)
+        self.follower = Follower(fenced=fenced, reader=self.events)
+        #: raw SSE bytes: the Rust reader's ``read`` (its pieces go to ``follower.take`` unless they are one ``str``)
+        self.raw: Callable[[Any], list[Any]] | None = None
+        if self.plain:
+            self.read = self._plain  # type: ignore[method-assign]
+        elif is_text_chunk(first) and self.events.reader is not None:
+            self.raw = self.events.reader.read
+            self.read = self._raw  # type: ignore[method-assign]
+
+    def read(self, item: Any) -> list[Chunk]:
+        """The answer's text that ``item`` adds (SDK objects and payloads)."""
+        return self.follower.take(self.events.item(item))  # type: ignore[return-value]
+
+    def _raw(self, item: Any) -> list[Chunk]:
+        assert self.raw is not None
+        pieces = self.raw(item)
+        if not pieces or (len(pieces) == 1 and type(pieces[0]) is str):
+            return pieces  # nothing, or text of the answer already followed: the common reads
+        return self.follower.take(pieces)  # type: ignore[return-value]
+
+    def _plain(self, item: Any) -> list[Chunk]:
+        return _fenced(item, self._fence)
+
+    def end(self) -> list[Chunk]:
+        """The source ran out: text still held back (or the refusal, or the provider's error, raised)."""
+        if self.plain:
+            rest = self._fence.finish() if self._fence is not None else ""
+            return [rest] if rest else []
+        return [*self.follower.take(self.events.end()), *self.follower.end()]
+
+
+def followed_text(source: Source, provider: str | None = None, *, fenced: bool = False) -> Iterator[Chunk]:
+    """The JSON text to parse from ``source`` (see ``AnswerText``). A single ``str``/``bytes`` is one chunk; a
+    source that is not one raises ``TypeError`` here, not at the first ``next``."""
     return _followed(source_items(source), provider, fenced)
 
 
@@ -154,16 +205,12 @@ def _followed(items: Iterator[Any], provider: str | None, fenced: bool) -> Itera
     first: Any = next(items, _END)
     if first is _END:
         return
-    if provider is None and is_text_chunk(first):
-        yield from _plain(first, items, fenced)
-        return
-    reader = EventReader(provider)
-    follower = Follower(fenced=fenced)
-    yield from follower.take(reader.item(first))
+    answer = AnswerText(first, provider, fenced=fenced)
+    read = answer.read
+    yield from read(first)
     for item in items:
-        yield from follower.take(reader.item(item))
-    yield from follower.take(reader.end())
-    yield from follower.end()
+        yield from read(item)
+    yield from answer.end()
 
 
 def afollowed_text(source: AsyncSource, provider: str | None = None, *, fenced: bool = False) -> AsyncIterator[Chunk]:
@@ -176,43 +223,18 @@ async def _afollowed(items: AsyncIterator[Any], provider: str | None, fenced: bo
         first = await items.__anext__()
     except StopAsyncIteration:
         return
-    if provider is None and is_text_chunk(first):
-        fence = _FenceOverBytes() if fenced else None
-        for text in _fenced(first, fence):
-            yield text
-        async for item in items:
-            for text in _fenced(item, fence):
-                yield text
-        rest = fence.finish() if fence is not None else ""
-        if rest:
-            yield rest
-        return
-    reader = EventReader(provider)
-    follower = Follower(fenced=fenced)
-    for text in follower.take(reader.item(first)):
+    answer = AnswerText(first, provider, fenced=fenced)
+    read = answer.read
+    for text in read(first):
         yield text
     async for item in items:
-        for text in follower.take(reader.item(item)):
+        for text in read(item):
             yield text
-    for text in [*follower.take(reader.end()), *follower.end()]:
+    for text in answer.end():
         yield text
 
 
 _END = object()
-
-
-def _plain(first: Chunk, chunks: Iterator[Any], fenced: bool) -> Iterator[Chunk]:
-    if not fenced:
-        yield first
-        yield from chunks
-        return
-    fence = _FenceOverBytes()
-    yield from _fenced(first, fence)
-    for chunk in chunks:
-        yield from _fenced(chunk, fence)
-    rest = fence.finish()
-    if rest:
-        yield rest
 
 
 class _FenceOverBytes:

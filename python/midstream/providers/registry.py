@@ -1,64 +1,41 @@
-"""Adapters by provider name, and how a provider is told from the first payload of a stream."""
+"""Readers by provider name, and how a provider is told from the first payload of a stream."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any, Protocol
 
-from midstream.providers._updates import Update
+from midstream.providers.reader import NAMES, Piece, ProviderReader
 
 
 class Adapter(Protocol):
     """Turns one stream's events into updates. One adapter per stream: it keeps the stream's state."""
 
-    def payload(self, data: Any, event: str | None = None) -> list[Update]:
-        """The updates one event carries. ``data`` is the event's decoded JSON; ``event`` its SSE event type."""
+    def payload(self, data: Any, event: str | None = None) -> list[Piece]:
+        """The updates one event carries. ``data`` is the event's decoded JSON; ``event`` its SSE event type. (A
+        ``str`` among them is text the reader was told to follow, and only then.)"""
         ...
 
-    def end(self) -> list[Update]:
+    def end(self) -> list[Piece]:
         """The stream ended (``[DONE]`` or the connection closed): updates still pending, if any."""
         ...
 
 
-def _openai() -> Adapter:
-    from midstream.providers.openai_chat import OpenAIChatAdapter
-
-    return OpenAIChatAdapter()
-
-
-def _responses() -> Adapter:
-    from midstream.providers.openai_responses import OpenAIResponsesAdapter
-
-    return OpenAIResponsesAdapter()
-
-
-def _anthropic() -> Adapter:
-    from midstream.providers.anthropic import AnthropicAdapter
-
-    return AnthropicAdapter()
-
-
-def _gemini() -> Adapter:
-    from midstream.providers.gemini import GeminiAdapter
-
-    return GeminiAdapter()
-
-
-#: provider name -> a factory of fresh adapters
-PROVIDERS: dict[str, Callable[[], Adapter]] = {
-    "openai": _openai,
-    "openai-responses": _responses,
-    "anthropic": _anthropic,
-    "gemini": _gemini,
-}
+#: provider name -> a factory of fresh adapters (each a ``ProviderReader``: the Rust reader of that provider)
+PROVIDERS: dict[str, Callable[[], Adapter]] = {name: partial(ProviderReader, name) for name in NAMES}
 
 
 def adapter_for(provider: str) -> Adapter:
     """A fresh adapter for ``provider`` (``"openai"`` also covers OpenAI-compatible servers)."""
-    try:
-        return PROVIDERS[provider]()
-    except KeyError:
-        raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(PROVIDERS)}") from None
+    return reader_for(provider)
+
+
+def reader_for(provider: str) -> ProviderReader:
+    """A fresh ``ProviderReader`` for ``provider``; ``ValueError`` naming the known ones for any other name."""
+    if provider not in NAMES:
+        raise ValueError(f"unknown provider {provider!r}; expected one of {', '.join(NAMES)}")
+    return ProviderReader(provider)
 
 
 def guess_provider(data: Any) -> str | None:

@@ -16,14 +16,11 @@ objects are recognised by the module of their class, so no SDK is imported here:
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, Literal
 
-from midstream._errors import ProviderError
-from midstream.providers._updates import Update
-from midstream.providers.registry import Adapter, adapter_for, guess_provider
-from midstream.sse import SSEDecoder, SSEEvent
+from midstream.providers.reader import Piece, ProviderReader
+from midstream.providers.registry import guess_provider, reader_for
 
 _TEXT = (bytes, bytearray, memoryview, str)
 #: what the sync and the async entry points take as a source
@@ -86,74 +83,47 @@ def _not_a_source(source: object, wanted: str) -> TypeError:
 
 
 class EventReader:
-    """Turns the items of one provider stream into updates."""
+    """Turns the items of one provider stream into updates: raw SSE chunks (with ``provider``), decoded payloads or
+    SDK objects (the provider told from the first one when not given). A ``ProviderReader`` does the reading."""
 
     def __init__(self, provider: str | None = None) -> None:
-        self.adapter: Adapter | None = adapter_for(provider) if provider is not None else None
+        self.reader = reader_for(provider) if provider is not None else None
         self.provider = provider
-        self._sse: SSEDecoder | None = None
-        self._done = False  # `[DONE]` seen: the rest is ignored
-        self._error: ProviderError | None = None  # raised once the updates before it were handed over
 
-    def item(self, item: object) -> list[Update]:
-        if self._error is not None:
-            raise self._error
+    def item(self, item: object) -> list[Piece]:
+        reader = self.reader
         if isinstance(item, _TEXT):
-            if self.adapter is None:
+            if reader is None:
                 raise TypeError("raw SSE chunks need provider= ('openai', 'openai-responses', 'anthropic', 'gemini')")
-            if self._sse is None:
-                self._sse = SSEDecoder()
-            return self._events(self._sse.feed(item))
+            return reader.read(item)
         data, provider = payload_of(item)
-        if data is None or self._done:
+        if data is None:
             return []
-        if self.adapter is None:
+        if reader is None:
             provider = provider or guess_provider(data)
             if provider is None:
                 raise TypeError(f"cannot tell which provider's stream this is: {type(item).__name__} {data!r:.200}")
-            self.adapter = adapter_for(provider)
+            reader = self.reader = ProviderReader(provider)
             self.provider = provider
-        return self.adapter.payload(data)
+        return reader.payload(data)
 
-    def _events(self, events: list[SSEEvent]) -> list[Update]:
-        updates: list[Update] = []
-        wanted: frozenset[str] | None = getattr(self.adapter, "events", None)
-        for event in events:
-            if self._done:
-                break
-            if event.data == "[DONE]":
-                self._done = True
-                continue
-            if wanted is not None and event.event != "message" and event.event not in wanted:
-                continue  # a typed event the adapter does not read: not even parsed
-            try:
-                data = json.loads(event.data)
-            except ValueError:
-                if event.event == "message":
-                    raise ProviderError(
-                        f"a stream event is not JSON: {event.data[:200]!r}", payload=event.data
-                    ) from None
-                # A typed event still says what happened (`response.completed`) when its body is cut short.
-                data = {"type": event.event}
-            assert self.adapter is not None
-            try:
-                updates += self.adapter.payload(data, event.event)
-            except ProviderError as error:
-                if not updates:
-                    raise
-                self._error = error  # the events before it in this chunk count: hand them over first
-                break
-        return updates
+    def follow(self, what: Literal["content", "tool"] | None) -> None:
+        """Hand out the text of what the caller follows (``"content"``, ``"tool"``) as plain ``str``s."""
+        if self.reader is not None:
+            self.reader.follow = what
 
-    def end(self) -> list[Update]:
-        if self._error is not None:
-            raise self._error
-        updates: list[Update] = []
-        if self._sse is not None:
-            updates += self._events(self._sse.finish())
-        if self.adapter is not None:
-            updates += self.adapter.end()
-        return updates
+    @property
+    def usage(self) -> dict[str, Any] | None:
+        """The token usage the stream reported so far."""
+        return self.reader.usage_dict if self.reader is not None else None
+
+    @property
+    def followed(self) -> bool:
+        """Whether any followed text was handed out as ``str``."""
+        return self.reader is not None and self.reader.followed
+
+    def end(self) -> list[Piece]:
+        return self.reader.end() if self.reader is not None else []
 
 
 def payload_of(item: object) -> tuple[Any, str | None]:

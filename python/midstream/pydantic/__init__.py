@@ -1,27 +1,25 @@
 """Typed partial values: map the parser's events onto Pydantic models, dataclasses, TypedDicts and containers.
 
-``ModelStream`` is the engine; ``stream`` and ``iter_items`` drive it from a source of chunks; ``Partial[Model]``
-names the type of a partial in annotations.
+``ModelStream`` is the engine (chunks of JSON text in, partials out); ``ItemReader`` gives the finished items of one
+array; ``Partial[Model]`` names the type of a partial in annotations. The entry points that drive them from a source
+(``stream``, ``iter_items``) live a layer up, in ``midstream.streams``, above the provider layer too.
 """
 
-from midstream.pydantic._iterate import (
-    AsyncPartialStream,
-    ItemReader,
-    PartialStream,
-    aiter_items,
-    iter_items,
-    stream,
-)
+from typing import Any
+
+from midstream.pydantic._items import ItemReader
 from midstream.pydantic._model_stream import ModelStream
 from midstream.pydantic._partial_type import Partial
 
-__all__ = [
-    "AsyncPartialStream",
-    "ItemReader",
-    "ModelStream",
-    "Partial",
-    "PartialStream",
-    "aiter_items",
-    "iter_items",
-    "stream",
-]
+__all__ = ["ItemReader", "ModelStream", "Partial"]
+
+_ENTRY_POINTS = frozenset({"AsyncPartialStream", "PartialStream", "aiter_items", "iter_items", "stream"})
+
+
+def __getattr__(name: str) -> Any:
+    # The entry points lived here before they moved above the provider layer: still importable from here.
+    if name in _ENTRY_POINTS:
+        import midstream.streams
+
+        return getattr(midstream.streams, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

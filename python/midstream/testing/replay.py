@@ -230,7 +230,7 @@ class ReplayServer:
 
     Use it as a context manager (or ``start()``/``close()``); ``base_url`` is ``http://127.0.0.1:<port>``, and
     ``requests`` lists what was received. A responder that raises is answered with 500 and the exception is kept
-    in ``errors``.
+    in ``errors``; ``disconnects`` counts the streams the client closed before their end (a closed stream).
     """
 
     def __init__(
@@ -260,6 +260,7 @@ class ReplayServer:
         self.content_type = content_type
         self.pace = pace  # seconds to wait before each piece, so a stream takes time as a model's does
         self.errors: list[BaseException] = []
+        self.disconnects = 0
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._httpd: _HTTPServer | None = None
@@ -372,7 +373,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.wfile.write(b"0\r\n\r\n")  # else a dropped stream: the connection closes mid-body
                 self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
-            pass  # the client stopped reading (it may close a stream early): nothing left to do
+            with replay._lock:  # the client stopped reading (it may close a stream early): counted, nothing to do
+                replay.disconnects += 1
 
     def __getattr__(self, name: str) -> Callable[[], None]:
         # BaseHTTPRequestHandler dispatches method X to do_X: every method gets the same answer.

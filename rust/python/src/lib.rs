@@ -5,6 +5,7 @@ mod chunks;
 mod errors;
 mod events;
 mod parser;
+mod providers;
 mod skip;
 mod sse;
 mod strings;
@@ -20,6 +21,7 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<typed::plan::TypedPlan>()?;
     module.add_class::<sse::SseDecoder>()?;
     module.add_class::<sse::SseEvents>()?;
+    module.add_class::<providers::ProviderReader>()?;
     module.add("DEFAULT_MAX_DEPTH", midstream_core::DEFAULT_MAX_DEPTH)?;
     Ok(())
 }

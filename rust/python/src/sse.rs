@@ -252,7 +252,7 @@ impl EventMaker {
 
 /// The text of a `str` with lone surrogates, each replaced by U+FFFD. Encoded with `surrogatepass`, a lone
 /// surrogate is the 3 bytes `ED A0..BF xx`, which UTF-8 decoding would turn into three U+FFFD, not one.
-fn without_surrogates(text: &Bound<'_, PyString>) -> PyResult<String> {
+pub(crate) fn without_surrogates(text: &Bound<'_, PyString>) -> PyResult<String> {
     let encoded = text.call_method1(
         pyo3::intern!(text.py(), "encode"),
         ("utf-8", "surrogatepass"),
