@@ -54,19 +54,17 @@ class PartialStream(Generic[T]):
 
     def _partials(self, items: Iterator[Any], provider: str | None, fenced: bool) -> Generator[T, None, None]:
         model = self.model
-        feed = model.feed
+        feed, take_changed = model.feed, model.take_changed
         first = next(items, _END)
         if first is not _END:
             answer = AnswerText(first, provider, fenced=fenced)
             if answer.plain and not fenced:  # the items are the JSON text itself
                 partial = feed(first)  # type: ignore[arg-type]
-                if model.changed:
-                    model.clear_changed()
+                if take_changed():
                     yield partial  # type: ignore[misc]
                 for chunk in items:
                     partial = feed(chunk)
-                    if model.changed:
-                        model.clear_changed()
+                    if take_changed():
                         yield partial  # type: ignore[misc]
             elif answer.raw is not None:  # raw SSE bytes: one call into the Rust reader per read
                 raw, take = answer.raw, answer.follower.take
@@ -76,35 +74,29 @@ class PartialStream(Generic[T]):
                         continue
                     for text in pieces if len(pieces) == 1 and type(pieces[0]) is str else take(pieces):
                         partial = feed(text)
-                        if model.changed:
-                            model.clear_changed()
+                        if take_changed():
                             yield partial  # type: ignore[misc]
                 for text in answer.end():
                     partial = feed(text)
-                    if model.changed:
-                        model.clear_changed()
+                    if take_changed():
                         yield partial  # type: ignore[misc]
             else:
                 read = answer.read
                 for text in read(first):
                     partial = feed(text)
-                    if model.changed:
-                        model.clear_changed()
+                    if take_changed():
                         yield partial  # type: ignore[misc]
                 for item in items:
                     for text in read(item):
                         partial = feed(text)
-                        if model.changed:
-                            model.clear_changed()
+                        if take_changed():
                             yield partial  # type: ignore[misc]
                 for text in answer.end():
                     partial = feed(text)
-                    if model.changed:
-                        model.clear_changed()
+                    if take_changed():
                         yield partial  # type: ignore[misc]
         model.finish()
-        if model.changed:  # finishing changed it (a number or literal at the end, the validated value)
-            model.clear_changed()
+        if take_changed():  # finishing changed it (a number or literal at the end, the validated value)
             yield model.partial  # type: ignore[misc]
 
     def final(self) -> T:
@@ -136,7 +128,7 @@ class AsyncPartialStream(Generic[T]):
 
     async def _partials(self, items: AsyncIterator[Any], provider: str | None, fenced: bool) -> AsyncIterator[T]:
         model = self.model
-        feed = model.feed
+        feed, take_changed = model.feed, model.take_changed
         try:
             first = await items.__anext__()
         except StopAsyncIteration:
@@ -146,23 +138,19 @@ class AsyncPartialStream(Generic[T]):
             read = answer.read
             for text in read(first):
                 partial = feed(text)
-                if model.changed:
-                    model.clear_changed()
+                if take_changed():
                     yield partial  # type: ignore[misc]
             async for item in items:
                 for text in read(item):
                     partial = feed(text)
-                    if model.changed:
-                        model.clear_changed()
+                    if take_changed():
                         yield partial  # type: ignore[misc]
             for text in answer.end():
                 partial = feed(text)
-                if model.changed:
-                    model.clear_changed()
+                if take_changed():
                     yield partial  # type: ignore[misc]
         model.finish()
-        if model.changed:  # finishing changed it (a number or literal at the end, the validated value)
-            model.clear_changed()
+        if take_changed():  # finishing changed it (a number or literal at the end, the validated value)
             yield model.partial  # type: ignore[misc]
 
     async def final(self) -> T:

@@ -163,8 +163,7 @@ class Attempt:
                 out += self._drain()
                 return out
             self.final = self.target.unwrap(self._model.finish())
-            if self._model.changed:
-                self._model.clear_changed()
+            if self._model.take_changed():
                 out.append(self.target.unwrap(self._model.partial))
             return out
         except (pydantic.ValidationError, JSONError) as error:
@@ -188,8 +187,7 @@ class Attempt:
         for text in texts:
             chunks.append(text)
             feed(text)
-            if model.changed:
-                model.clear_changed()
+            if model.take_changed():
                 out.append(self.target.unwrap(model.partial))
         return out
 

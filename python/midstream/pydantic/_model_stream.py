@@ -98,6 +98,7 @@ class ModelStream(Generic[T]):
         self._engine = _engine(setup, fail_fast=fail_fast, max_depth=max_depth, allow_nan=allow_nan, engine=engine)
         # The engine's own feed: a chunk goes from bytes to the new partial without a Python frame of ours.
         self.feed = self._engine.feed  # type: ignore[method-assign]
+        self.take_changed = self._engine.take_changed  # type: ignore[method-assign]
 
     @property
     def native(self) -> bool:
@@ -171,6 +172,12 @@ class ModelStream(Generic[T]):
 
     def clear_changed(self) -> None:
         self._engine.changed = False
+
+    def take_changed(self) -> bool:
+        """Whether the partial changed since the last ``take_changed`` (or ``clear_changed``), clearing the flag: the
+        one call a loop that hands out each changed partial makes after every feed (the engine's own method, no
+        Python frame)."""
+        return self._engine.take_changed()
 
 
 class _Setup(NamedTuple):

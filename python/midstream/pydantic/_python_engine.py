@@ -112,6 +112,10 @@ class PythonEngine:
     def changed(self, changed: bool) -> None:
         self._builder.changed = changed
 
+    def take_changed(self) -> bool:
+        changed, self._builder.changed = self._builder.changed, False
+        return changed
+
     def _snapshot(self, path: Path) -> Any:
         """A copy of the parser's value at ``path`` that later feeds leave alone: the containers still open below
         it (along the parser's path) are copied, finished values shared."""

@@ -11,10 +11,11 @@
 use midstream_providers::{Provider, Reader, Update};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyString, PyTuple, PyType};
+use pyo3::types::{PyList, PyTuple, PyType};
 
 use crate::chunks::{read_chunk, Chunk};
 use crate::sse::without_surrogates;
+use crate::strings::new_str;
 
 /// What the caller follows: its text is handed out as `str`.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -217,7 +218,7 @@ impl ProviderReader {
                 continue;
             }
             if !followed.is_empty() {
-                list.append(PyString::new(py, &followed))?;
+                list.append(new_str(py, &followed))?;
                 followed.clear();
                 self.followed = true;
             }
@@ -231,7 +232,7 @@ impl ProviderReader {
             list.append(make(py, &self.classes, update)?)?;
         }
         if !followed.is_empty() {
-            list.append(PyString::new(py, &followed))?;
+            list.append(new_str(py, &followed))?;
             self.followed = true;
         }
         Ok((list.unbind(), to_build))

@@ -7,7 +7,7 @@ use pyo3::types::{PyBytes, PyString};
 
 /// A new `str` from valid UTF-8, skipping CPython's UTF-8 decoder when the text is pure ASCII.
 pub(crate) fn new_str<'py>(py: Python<'py>, text: &str) -> Bound<'py, PyString> {
-    if !text.is_ascii() {
+    if !is_ascii(text.as_bytes()) {
         return PyString::new(py, text);
     }
     // SAFETY: `PyUnicode_New(len, 127)` returns a new, uninitialised compact ASCII string whose data buffer
@@ -25,6 +25,23 @@ pub(crate) fn new_str<'py>(py: Python<'py>, text: &str) -> Bound<'py, PyString> 
             .map(|string| string.cast_into_unchecked())
             .unwrap_or_else(|_| PyString::new(py, text))
     }
+}
+
+/// Whether every byte is ASCII. `<[u8]>::is_ascii` tests a word at a time with a branch per word (~300
+/// instructions for a 190-byte SSE payload); OR-ing 64-byte blocks together compiles to SIMD with one branch per
+/// block (~40).
+fn is_ascii(bytes: &[u8]) -> bool {
+    let mut blocks = bytes.chunks_exact(64);
+    for block in &mut blocks {
+        if block.iter().fold(0u8, |seen, &byte| seen | byte) >= 0x80 {
+            return false;
+        }
+    }
+    blocks
+        .remainder()
+        .iter()
+        .fold(0u8, |seen, &byte| seen | byte)
+        < 0x80
 }
 
 /// Text decoded so far for the open key or string. Lone surrogates (legal in JSON escapes, not in UTF-8) cannot

@@ -164,6 +164,14 @@ impl TypedParser {
         slf.try_borrow_mut().map_err(|_| in_use())?.builder.changed = changed;
         Ok(())
     }
+
+    /// Whether the partial changed since the last `take_changed` (or the flag was last cleared); clears it. One
+    /// call instead of reading `changed` and setting it back: what a loop handing out changed partials does
+    /// after every feed.
+    fn take_changed(slf: &Bound<'_, Self>) -> PyResult<bool> {
+        let mut this = slf.try_borrow_mut().map_err(|_| in_use())?;
+        Ok(std::mem::take(&mut this.builder.changed))
+    }
 }
 
 impl TypedParser {
