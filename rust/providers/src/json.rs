@@ -160,7 +160,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Value {
-        crate::extract::extract(text.as_bytes(), &crate::extract::Want::Any).unwrap()
+        crate::extract::extract(text, &crate::extract::Want::Any).unwrap()
     }
 
     #[test]

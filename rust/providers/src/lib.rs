@@ -33,6 +33,7 @@ mod gemini;
 mod json;
 mod openai_chat;
 mod openai_responses;
+mod pull;
 
 use crate::json::Value;
 use midstream_sse::{Decoder, EventRef};
@@ -277,7 +278,7 @@ fn read_event(
             }
         }
     }
-    let value = match extract::extract(data.as_bytes(), provider.wants()) {
+    let value = match extract::extract(data, provider.wants()) {
         Some(value) => value,
         None if event == "message" => {
             out.push(Update::NotJson { data: data.into() });
