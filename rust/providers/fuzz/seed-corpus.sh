@@ -6,6 +6,8 @@
 #   rust/providers/fuzz/seed-corpus.sh
 #
 # Writes rust/providers/fuzz/corpus/providers_chunked/ (git-ignored; libFuzzer adds what it finds). Safe to rerun.
+# The corpus of extract_differential (one payload per file) gets every event payload of the JSON-lines recordings and
+# the JSONTestSuite documents (valid and invalid), in rust/providers/fuzz/corpus/extract_differential/.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -41,3 +43,17 @@ for path in "$streams"/vercel-ai/*.jsonl; do
     rm -f "$framed"
 done
 echo "seeded $(ls "$corpus" | wc -l) files into $corpus"
+
+payloads="$here/corpus/extract_differential"
+mkdir -p "$payloads"
+for path in "$streams"/vercel-ai/*.jsonl; do
+    name=$(basename "$path" .jsonl)
+    number=0
+    while IFS= read -r line; do
+        [ -n "$line" ] || continue
+        number=$((number + 1))
+        printf '%s' "$line" >"$payloads/$name-$number.json"
+    done <"$path"
+done
+cp "$here/../../../tests/data/JSONTestSuite/test_parsing/"*.json "$payloads/"
+echo "seeded $(ls "$payloads" | wc -l) files into $payloads"

@@ -49,6 +49,15 @@ pub(crate) fn extract(data: &str, want: &'static Want) -> Option<Json> {
         .or_else(|| extract_events(data.as_bytes(), want))
 }
 
+/// Whether the fast reading, where it is sure of `data`, gives what `midstream-core`'s reading gives (for the
+/// fuzz target `extract_differential`, through [`crate::fast_reading_agrees`]).
+pub(crate) fn readings_agree(data: &str, want: &'static Want) -> bool {
+    match crate::pull::pull(data, want) {
+        Ok(fast) => Some(fast) == extract_events(data.as_bytes(), want),
+        Err(_) => true,
+    }
+}
+
 /// [`extract`] by `midstream-core`'s events: for whatever the fast reading gives up on, and for subtrees kept whole.
 pub(crate) fn extract_events(data: &[u8], want: &'static Want) -> Option<Json> {
     let mut sink = Extract {

@@ -96,6 +96,16 @@ impl Provider {
     }
 }
 
+/// Whether each event reading's fast path, where it is sure of `data`, agrees with `midstream-core`'s reading, for
+/// every provider's reading and for a value kept whole. For the fuzz target `extract_differential`; not an API.
+#[doc(hidden)]
+pub fn fast_reading_agrees(data: &str) -> bool {
+    extract::readings_agree(data, &extract::Want::Any)
+        && Provider::ALL
+            .iter()
+            .all(|provider| extract::readings_agree(data, provider.wants()))
+}
+
 /// One piece of a model's output, in the order it arrived. `choice` numbers the outputs of one request (OpenAI's
 /// `n`, Gemini's candidates); it is 0 for providers with one output.
 #[derive(Debug, Clone, PartialEq, Eq)]
