@@ -13,7 +13,7 @@ object is built per chunk. Closing a stream closes the response, and so the conn
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Generator, Iterable, Iterator
 from types import TracebackType
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
@@ -142,6 +142,72 @@ class Attempt:
             if converted is None:
                 raise
             raise converted from error
+
+    def outputs(self, body: Iterable[bytes]) -> Iterator[Any]:
+        """The outputs of the whole raw body, read by ``body``'s pieces, then of its end.
+
+        The loop ``event`` would make per piece, with the common case inlined: a piece whose only output is text of
+        the answer goes from the Rust reader to the typed layer with no Python frame of ours (a read costs less
+        than the HTTP client's own work for it)."""
+        if self._items is not None:
+            for piece in body:
+                yield from self.event(piece)
+            yield from self.end()
+            return
+        read_raw, keep = self._read_raw, self.response.chunks.append
+        model, unwrap = self._model, self.target.unwrap
+        feed, take_changed = model.feed, model.take_changed
+        try:
+            for piece in body:
+                pieces = read_raw(piece)
+                if not pieces:
+                    continue
+                if len(pieces) == 1 and type(pieces[0]) is str:  # text of the answer, already followed
+                    keep(pieces[0])
+                    partial = feed(pieces[0])
+                    if take_changed():
+                        yield unwrap(partial)
+                else:
+                    yield from self._feed(self._follower.take(self._observed(pieces)))
+        except (pydantic.ValidationError, JSONError) as error:
+            converted = self._converted(error)
+            if converted is None:
+                raise
+            raise converted from error
+        yield from self.end()
+
+    async def aoutputs(self, body: AsyncIterable[bytes]) -> AsyncIterator[Any]:
+        """``outputs`` for a body read asynchronously."""
+        if self._items is not None:
+            async for piece in body:
+                for output in self.event(piece):
+                    yield output
+            for output in self.end():
+                yield output
+            return
+        read_raw, keep = self._read_raw, self.response.chunks.append
+        model, unwrap = self._model, self.target.unwrap
+        feed, take_changed = model.feed, model.take_changed
+        try:
+            async for piece in body:
+                pieces = read_raw(piece)
+                if not pieces:
+                    continue
+                if len(pieces) == 1 and type(pieces[0]) is str:  # text of the answer, already followed
+                    keep(pieces[0])
+                    partial = feed(pieces[0])
+                    if take_changed():
+                        yield unwrap(partial)
+                else:
+                    for output in self._feed(self._follower.take(self._observed(pieces))):
+                        yield output
+        except (pydantic.ValidationError, JSONError) as error:
+            converted = self._converted(error)
+            if converted is None:
+                raise
+            raise converted from error
+        for output in self.end():
+            yield output
 
     def _observed(self, pieces: list[Piece]) -> list[Piece]:
         """``pieces``, after noting what they say about the response: its finish reason, its tool call."""
@@ -354,9 +420,7 @@ class StructuredStream(_Base, Generic[T]):
             self._sdk = self._create(**self.request)  # the SDK's streaming-response context manager
             try:
                 response = self._sdk.__enter__()  # sends the request; an HTTP error raises the SDK's exception
-                for chunk in response.iter_bytes():
-                    yield from attempt.event(chunk)
-                yield from attempt.end()
+                yield from attempt.outputs(response.iter_bytes())
             except RetryableError as retry:
                 self._close_sdk()
                 self._reask(attempt, retry.error)
@@ -418,10 +482,7 @@ class AsyncStructuredStream(_Base, Generic[T]):
             self._sdk = self._create(**self.request)  # the SDK's streaming-response context manager
             try:
                 response = await self._sdk.__aenter__()  # an HTTP error raises the SDK's exception
-                async for chunk in response.iter_bytes():
-                    for output in attempt.event(chunk):
-                        yield output
-                for output in attempt.end():
+                async for output in attempt.aoutputs(response.iter_bytes()):
                     yield output
             except RetryableError as retry:
                 await self._close_sdk()
