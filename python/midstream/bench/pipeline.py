@@ -250,6 +250,16 @@ def _best(contenders: dict[str, Callable[[], Any]], repeat: int) -> dict[str, fl
     return best
 
 
+def _rows(
+    stage: str, label: str, best: dict[str, float], baseline: str, units: int, n_bytes: int
+) -> Iterator[PipelineRow]:
+    """One row per contender of ``best``, each with its ratio to ``baseline``'s time (NaN when it did not run)."""
+    for name, seconds in best.items():
+        yield PipelineRow(
+            stage, label, name, seconds, units, n_bytes, baseline, best.get(baseline, float("nan")) / seconds
+        )
+
+
 def _installed(module: str) -> bool:
     import importlib.util
 
@@ -274,17 +284,7 @@ def sse_rows(config: PipelineConfig) -> Iterator[PipelineRow]:
     best = _best(jobs, config.repeat)
     baseline = "openai SDK SSEDecoder.iter_bytes"
     label = f"recorded OpenAI chat streams, {len(data) / 1e6:.1f} MB, 256-byte reads"
-    for name, seconds in best.items():
-        yield PipelineRow(
-            "SSE decoding",
-            label,
-            name,
-            seconds,
-            len(expected),
-            len(data),
-            baseline,
-            best.get(baseline, float("nan")) / seconds,
-        )
+    yield from _rows("SSE decoding", label, best, baseline, len(expected), len(data))
 
 
 def provider_streams(answer_bytes: int) -> list[ProviderStream]:
@@ -314,17 +314,9 @@ def typed_rows(config: PipelineConfig) -> Iterator[PipelineRow]:
             f"{len(json.dumps(stream.expected, ensure_ascii=False).encode()) / 1e3:.0f} KB, "
             f"{len(stream.payloads):,} events, reads of 1-512 B"
         )
-        for name, seconds in best.items():
-            yield PipelineRow(
-                "raw SSE bytes to typed partials",
-                label,
-                name,
-                seconds,
-                len(stream.payloads),
-                len(stream.body),
-                baseline,
-                best[baseline] / seconds,
-            )
+        yield from _rows(
+            "raw SSE bytes to typed partials", label, best, baseline, len(stream.payloads), len(stream.body)
+        )
 
 
 # --- create_partial end to end ----------------------------------------------------------------------------------------
@@ -431,17 +423,7 @@ def end_to_end_rows(config: PipelineConfig) -> Iterator[PipelineRow]:
         name = "instructor from_openai(...).chat.completions.create_partial"
         best.update(_best({name: partial(_create_partial, theirs_client, stream.model)}, 1))
     baseline = "instructor from_openai(...).chat.completions.create_partial"
-    for name, seconds in best.items():
-        yield PipelineRow(
-            "create_partial end to end",
-            label,
-            name,
-            seconds,
-            len(stream.payloads),
-            len(stream.body),
-            baseline,
-            best[baseline] / seconds,
-        )
+    yield from _rows("create_partial end to end", label, best, baseline, len(stream.payloads), len(stream.body))
 
 
 def run_pipeline(config: PipelineConfig, *, end_to_end: bool = True) -> list[PipelineRow]:

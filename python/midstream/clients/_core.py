@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Callable, Generator, Iterable, Iterator
 from types import TracebackType
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import Any, Generic, Literal, NoReturn, Protocol, TypeVar
 
 import pydantic
 
@@ -138,10 +138,7 @@ class Attempt:
                 return self._feed(pieces)  # type: ignore[arg-type]
             return self._feed(self._follower.take(self._observed(pieces)))
         except (pydantic.ValidationError, JSONError) as error:
-            converted = self._converted(error)
-            if converted is None:
-                raise
-            raise converted from error
+            self._raise_converted(error)
 
     def outputs(self, body: Iterable[bytes]) -> Iterator[Any]:
         """The outputs of the whole raw body, read by ``body``'s pieces, then of its end.
@@ -170,10 +167,7 @@ class Attempt:
                 else:
                     yield from self._feed(self._follower.take(self._observed(pieces)))
         except (pydantic.ValidationError, JSONError) as error:
-            converted = self._converted(error)
-            if converted is None:
-                raise
-            raise converted from error
+            self._raise_converted(error)
         yield from self.end()
 
     async def aoutputs(self, body: AsyncIterable[bytes]) -> AsyncIterator[Any]:
@@ -202,10 +196,7 @@ class Attempt:
                     for output in self._feed(self._follower.take(self._observed(pieces))):
                         yield output
         except (pydantic.ValidationError, JSONError) as error:
-            converted = self._converted(error)
-            if converted is None:
-                raise
-            raise converted from error
+            self._raise_converted(error)
         for output in self.end():
             yield output
 
@@ -233,10 +224,7 @@ class Attempt:
                 out.append(self.target.unwrap(self._model.partial))
             return out
         except (pydantic.ValidationError, JSONError) as error:
-            converted = self._converted(error)
-            if converted is None:
-                raise
-            raise converted from error
+            self._raise_converted(error)
 
     def _feed(self, texts: list[str]) -> list[Any]:
         out: list[Any] = []
@@ -266,6 +254,13 @@ class Attempt:
                 items.append(item)
         self._items.items.clear()
         return items
+
+    def _raise_converted(self, error: pydantic.ValidationError | JSONError) -> NoReturn:
+        """Raise what an error of the answer becomes (``_converted``), from it; or the error itself."""
+        converted = self._converted(error)
+        if converted is None:
+            raise error
+        raise converted from error
 
     def _converted(self, error: pydantic.ValidationError | JSONError) -> Exception | None:
         """What an error of the answer becomes: an incomplete answer cut by the token limit says so; an invalid

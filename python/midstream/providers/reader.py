@@ -90,8 +90,8 @@ def _error_of(provider: str, piece: tuple[Any, ...]) -> ProviderError:
     if piece[0] == "not-json":
         return ProviderError(f"a stream event is not JSON: {piece[1][:200]!r}", payload=piece[1])
     data = json.loads(piece[1])
-    if provider == "gemini":
-        return _gemini_error(data["error"])
+    if provider == "gemini":  # {"code": 429, "message": "...", "status": "RESOURCE_EXHAUSTED"}
+        return provider_error(data["error"], type_key="status")
     if provider == "openai-responses":
         if data.get("type") == "response.failed":
             return provider_error((data.get("response") or {}).get("error") or {"message": "the response failed"})
@@ -100,26 +100,15 @@ def _error_of(provider: str, piece: tuple[Any, ...]) -> ProviderError:
     return provider_error(data.get("error") or data)
 
 
-def provider_error(error: Any) -> ProviderError:
-    """A ProviderError from an ``{"message", "type", "code"}`` error object (or a bare message)."""
+def provider_error(error: Any, *, type_key: str = "type") -> ProviderError:
+    """A ProviderError from an ``{"message", "type", "code"}`` error object (or a bare message); ``type_key`` names
+    the member that holds the error's type (Gemini's is ``status``)."""
     if isinstance(error, dict):
         code = error.get("code")
         return ProviderError(
             str(error.get("message") or error),
-            type=error.get("type") or None,
+            type=error.get(type_key) or None,
             code=str(code) if code is not None else None,
             payload=error,
         )
     return ProviderError(str(error), payload=error)
-
-
-def _gemini_error(error: Any) -> ProviderError:
-    if isinstance(error, dict):  # {"code": 429, "message": "...", "status": "RESOURCE_EXHAUSTED"}
-        code = error.get("code")
-        return ProviderError(
-            str(error.get("message") or error),
-            type=error.get("status") or None,
-            code=str(code) if code is not None else None,
-            payload=error,
-        )
-    return provider_error(error)

@@ -147,8 +147,15 @@ pub enum Update {
 /// one event's JSON at a time), then [`finish`](Reader::finish).
 #[derive(Debug, Clone)]
 pub struct Reader {
-    provider: Provider,
     sse: Decoder,
+    /// Kept apart from the decoder, which lends each event to it.
+    stream: Stream,
+}
+
+/// What a reader knows of its stream, past the SSE framing.
+#[derive(Debug, Clone)]
+struct Stream {
+    provider: Provider,
     state: State,
     /// `[DONE]` seen: the rest of the stream is ignored.
     done: bool,
@@ -174,24 +181,26 @@ impl Reader {
             Provider::Gemini => State::Gemini(Default::default()),
         };
         Reader {
-            provider,
             sse: Decoder::new(),
-            state,
-            done: false,
-            usage: None,
+            stream: Stream {
+                provider,
+                state,
+                done: false,
+                usage: None,
+            },
         }
     }
 
     /// The provider this reader reads.
     pub fn provider(&self) -> Provider {
-        self.provider
+        self.stream.provider
     }
 
     /// The token usage the stream reported so far, as JSON text (as Python's `json.dumps` writes it): OpenAI's
     /// final `usage`, Anthropic's `message_start` and `message_delta` usage merged, the Responses API's
     /// `response.usage`, Gemini's latest `usageMetadata`.
     pub fn usage_json(&self) -> Option<String> {
-        self.usage.as_ref().map(|usage| {
+        self.stream.usage.as_ref().map(|usage| {
             let mut text = String::new();
             json::write_json(usage, &mut text);
             text
@@ -200,51 +209,29 @@ impl Reader {
 
     /// Whether the stream said `[DONE]`.
     pub fn is_done(&self) -> bool {
-        self.done
+        self.stream.done
     }
 
     /// Take the next piece of the raw SSE stream; push the updates of the events it completes onto `out`.
     pub fn feed(&mut self, chunk: &[u8], out: &mut Vec<Update>) {
-        let Reader {
-            sse,
-            state,
-            done,
-            provider,
-            usage,
-        } = self;
-        let mut stream = Stream { state, done, usage };
-        sse.feed(chunk, &mut |event: EventRef<'_>| {
-            stream.event(*provider, event.event_type(), event.data, out)
+        let stream = &mut self.stream;
+        self.sse.feed(chunk, &mut |event: EventRef<'_>| {
+            stream.event(event.event_type(), event.data, out)
         });
     }
 
     /// [`feed`](Reader::feed) for a stream read as text.
     pub fn feed_str(&mut self, chunk: &str, out: &mut Vec<Update>) {
-        let Reader {
-            sse,
-            state,
-            done,
-            provider,
-            usage,
-        } = self;
-        let mut stream = Stream { state, done, usage };
-        sse.feed_str(chunk, &mut |event: EventRef<'_>| {
-            stream.event(*provider, event.event_type(), event.data, out)
+        let stream = &mut self.stream;
+        self.sse.feed_str(chunk, &mut |event: EventRef<'_>| {
+            stream.event(event.event_type(), event.data, out)
         });
     }
 
     /// One event's payload, already taken out of its SSE framing (from an SDK object, or a JSON-lines recording).
     /// `event` is its SSE event type, if it had one.
     pub fn payload(&mut self, data: &str, event: Option<&str>, out: &mut Vec<Update>) {
-        let Reader {
-            state,
-            done,
-            provider,
-            usage,
-            ..
-        } = self;
-        let mut stream = Stream { state, done, usage };
-        stream.event(*provider, event.unwrap_or("message"), data, out);
+        self.stream.event(event.unwrap_or("message"), data, out);
     }
 
     /// The stream ended (or the connection closed): an unterminated SSE block is discarded, as the standard says.
@@ -253,23 +240,23 @@ impl Reader {
     }
 }
 
-/// A reader's state, without its SSE decoder (which lends the events).
-struct Stream<'a> {
-    state: &'a mut State,
-    done: &'a mut bool,
-    usage: &'a mut Option<Value>,
-}
-
-impl Stream<'_> {
-    fn event(&mut self, provider: Provider, event: &str, data: &str, out: &mut Vec<Update>) {
-        if *self.done {
+impl Stream {
+    fn event(&mut self, event: &str, data: &str, out: &mut Vec<Update>) {
+        if self.done {
             return;
         }
         if data == "[DONE]" {
-            *self.done = true;
+            self.done = true;
             return;
         }
-        read_event(provider, self.state, self.usage, event, data, out);
+        read_event(
+            self.provider,
+            &mut self.state,
+            &mut self.usage,
+            event,
+            data,
+            out,
+        );
     }
 }
 

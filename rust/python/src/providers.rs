@@ -119,23 +119,15 @@ impl ProviderReader {
 
     /// Take the next piece of the raw SSE stream; return what the events it completes carry (often nothing).
     fn read(slf: &Bound<'_, Self>, chunk: &Bound<'_, PyAny>) -> PyResult<Py<PyList>> {
-        let (list, to_build) = {
-            let mut this = slf.try_borrow_mut()?;
-            if let Some(error) = this.deferred.take() {
-                return Err(error);
-            }
-            let this = &mut *this;
+        Self::step(slf, |reader, updates| {
             match read_chunk(chunk)? {
-                Chunk::Bytes(bytes) => this.reader.feed(&bytes, &mut this.updates),
-                Chunk::Text(text) => this.reader.feed_str(text, &mut this.updates),
+                Chunk::Bytes(bytes) => reader.feed(&bytes, updates),
+                Chunk::Text(text) => reader.feed_str(text, updates),
                 // Each lone surrogate becomes U+FFFD, as in `SSEDecoder`.
-                Chunk::Surrogates(text) => this
-                    .reader
-                    .feed_str(&without_surrogates(text)?, &mut this.updates),
+                Chunk::Surrogates(text) => reader.feed_str(&without_surrogates(text)?, updates),
             }
-            this.hand_out(slf.py())?
-        };
-        finish_building(slf, list, to_build)
+            Ok(())
+        })
     }
 
     /// One event's JSON payload, taken out of its framing already; `event` is its SSE event type, if any.
@@ -145,30 +137,18 @@ impl ProviderReader {
         data: &str,
         event: Option<&str>,
     ) -> PyResult<Py<PyList>> {
-        let (list, to_build) = {
-            let mut this = slf.try_borrow_mut()?;
-            if let Some(error) = this.deferred.take() {
-                return Err(error);
-            }
-            let this = &mut *this;
-            this.reader.payload(data, event, &mut this.updates);
-            this.hand_out(slf.py())?
-        };
-        finish_building(slf, list, to_build)
+        Self::step(slf, |reader, updates| {
+            reader.payload(data, event, updates);
+            Ok(())
+        })
     }
 
     /// The stream ended (`[DONE]` or the connection closed): an unterminated SSE block is discarded.
     fn end(slf: &Bound<'_, Self>) -> PyResult<Py<PyList>> {
-        let (list, to_build) = {
-            let mut this = slf.try_borrow_mut()?;
-            if let Some(error) = this.deferred.take() {
-                return Err(error);
-            }
-            let this = &mut *this;
-            this.reader.finish(&mut this.updates);
-            this.hand_out(slf.py())?
-        };
-        finish_building(slf, list, to_build)
+        Self::step(slf, |reader, updates| {
+            reader.finish(updates);
+            Ok(())
+        })
     }
 
     /// Raise `error` at the next read (the caller hands out the updates before it first).
@@ -194,6 +174,24 @@ fn finish_building(
 }
 
 impl ProviderReader {
+    /// One call of `read`, `read_payload` or `end`: a deferred error first, then `feed` on the Rust reader, then
+    /// what it gathered handed out (through the subclass's `_built` when something is Python's to build).
+    fn step(
+        slf: &Bound<'_, Self>,
+        feed: impl FnOnce(&mut Reader, &mut Vec<Update>) -> PyResult<()>,
+    ) -> PyResult<Py<PyList>> {
+        let (list, to_build) = {
+            let mut this = slf.try_borrow_mut()?;
+            if let Some(error) = this.deferred.take() {
+                return Err(error);
+            }
+            let this = &mut *this;
+            feed(&mut this.reader, &mut this.updates)?;
+            this.hand_out(slf.py())?
+        };
+        finish_building(slf, list, to_build)
+    }
+
     /// The updates gathered, as Python objects, the followed text joined; and whether any is a tuple to build.
     fn hand_out(&mut self, py: Python<'_>) -> PyResult<(Py<PyList>, bool)> {
         let list = PyList::empty(py);
