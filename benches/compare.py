@@ -2,11 +2,11 @@
 
     python benches/compare.py [--sizes 30000 300000] [--repeat N] [--json PATH]
 
-Every parser gets the same input: a deterministic ``workload.document`` of at least each size in bytes, as
-UTF-8, cut into 1-8 byte chunks by ``workload.chunks``. Each runner is checked once for correctness (final
-value == ``json.loads``), then timed with ``time.perf_counter``; runs are interleaved round-robin (so drift on
-a shared machine hits every parser alike) and the best of N is kept. Ratios, not absolute times, are the
-result. Progress goes to stderr; stdout is only the markdown.
+Every parser gets the same input: ``midstream bench``'s ``structured`` document of at least each size in bytes, as
+UTF-8, cut into 1-8 byte chunks (``benches/parser_runs.py``; the runs are ``midstream bench``'s own). Each runner
+is checked once for correctness (final value == ``json.loads``), then timed with ``time.perf_counter``; runs are
+interleaved round-robin (so drift on a shared machine hits every parser alike) and the best of N is kept. Ratios,
+not absolute times, are the result. Progress goes to stderr; stdout is only the markdown.
 """
 
 # The output is markdown for humans: the multiplication signs, arrows and dashes in it are meant.
@@ -28,7 +28,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import harness
+import parser_runs as runs
+from midstream.bench import PEERS, Stream
+from midstream.bench.chunking import human_bytes
 from midstream.bench.report import cpu_model, git_revision
 
 #: The targets we claim (DESIGN.md, "Performance targets"): jiter re-parse / midstream (value after every
@@ -73,7 +75,7 @@ class Case:
 
 
 def machine() -> dict[str, str]:
-    versions = harness.versions()
+    versions = runs.versions()
     return {
         "platform": platform.platform(),
         "cpu": cpu_model(),
@@ -87,75 +89,51 @@ def machine() -> dict[str, str]:
     }
 
 
-def cases(workload: harness.Workload, jiter_samples: int, jiter_full_max: int) -> list[Case]:
-    chunks, data, expected = workload.chunks, workload.data, workload.expected
+def cases(stream: Stream, jiter_samples: int, jiter_full_max: int) -> list[Case]:
+    chunks, data, expected = stream.byte_chunks, stream.document.data, stream.document.expected
     n = len(chunks)
-    out = [
-        Case(
-            MIDSTREAM_VALUE,
-            lambda: harness.midstream_value(chunks),
-            n,
-            lambda: bool(harness.midstream_value(chunks) == expected),
-        ),
-        Case(
-            MIDSTREAM_FEED,
-            lambda: harness.midstream_feed(chunks),
-            n,
-            lambda: bool(harness.midstream_feed(chunks) == expected),
-        ),
-    ]
-    if workload.n_bytes <= jiter_full_max:
+
+    def peer(name: str, label: str, units: int) -> Case:
+        run = runs.peer_run(name, stream)
+        return Case(label, run, units, lambda: bool(run() == expected))
+
+    out = [peer("midstream", MIDSTREAM_VALUE, n), peer("midstream-feed", MIDSTREAM_FEED, n)]
+    if stream.document.n_bytes <= jiter_full_max:
         out.append(
             Case(
                 JITER_FULL,
-                lambda: harness.jiter_reparse(data, workload.ends),
+                lambda: runs.jiter_reparse(data, stream.ends),
                 n,
-                lambda: bool(harness.jiter_reparse(data, workload.ends[-1:]) == expected),
+                lambda: bool(runs.jiter_reparse(data, stream.ends[-1:]) == expected),
             )
         )
-    sample = harness.sample_prefixes(workload, jiter_samples)
+    sample = runs.sample_prefixes(stream, jiter_samples)
     out += [
         Case(
             JITER_SAMPLED,
-            lambda: harness.jiter_reparse(data, sample.ends),
+            lambda: runs.jiter_reparse(data, sample.ends),
             n,
-            lambda: bool(harness.jiter_parse(data) == expected),
+            lambda: bool(runs.jiter_parse(data) == expected),
             scale=sample.scale,
             sample_prefixes=len(sample.ends),
         ),
-        Case(
-            IJSON,
-            lambda: harness.ijson_yajl2_c(chunks),
-            n,
-            lambda: bool(harness.ijson_yajl2_c_value(chunks) == expected),
-        ),
-        Case(
-            JSON_LOADS,
-            lambda: harness.json_loads(data),
-            1,
-            lambda: bool(harness.json_loads(data) == expected),
-        ),
+        Case(IJSON, runs.peer_run("ijson", stream), n, lambda: bool(runs.ijson_value(chunks) == expected)),
+        peer("json", JSON_LOADS, 1),
     ]
-    if harness.orjson_module() is not None:
-        out.append(
-            Case(
-                ORJSON_LOADS,
-                lambda: harness.orjson_loads(data),
-                1,
-                lambda: bool(harness.orjson_loads(data) == expected),
-            )
-        )
+    if PEERS["orjson"].installed():
+        out.append(peer("orjson", ORJSON_LOADS, 1))
     return out
 
 
-def measure(workload: harness.Workload, repeat: int, jiter_samples: int, jiter_full_max: int) -> list[Row]:
-    todo = cases(workload, jiter_samples, jiter_full_max)
+def measure(stream: Stream, repeat: int, jiter_samples: int, jiter_full_max: int) -> list[Row]:
+    todo = cases(stream, jiter_samples, jiter_full_max)
+    n_bytes = stream.document.n_bytes
     for case in todo:
         if not case.check():
-            raise SystemExit(f"{case.name}: final value differs from json.loads at {workload.n_bytes} bytes")
+            raise SystemExit(f"{case.name}: final value differs from json.loads at {n_bytes} bytes")
     best = {case.name: float("inf") for case in todo}
     for round_ in range(repeat):
-        print(f"  {workload.label}: round {round_ + 1}/{repeat}", file=sys.stderr, flush=True)
+        print(f"  {runs.label(stream)}: round {round_ + 1}/{repeat}", file=sys.stderr, flush=True)
         for case in todo:
             gc.collect()
             start = time.perf_counter()
@@ -166,12 +144,12 @@ def measure(workload: harness.Workload, repeat: int, jiter_samples: int, jiter_f
     for case in todo:
         seconds = best[case.name]
         if case.sample_prefixes is None:
-            rows.append(Row(case.name, workload.n_bytes, case.chunks, seconds))
+            rows.append(Row(case.name, n_bytes, case.chunks, seconds))
         else:
             rows.append(
                 Row(
                     case.name,
-                    workload.n_bytes,
+                    n_bytes,
                     case.chunks,
                     seconds * case.scale,
                     sample_seconds=seconds,
@@ -227,7 +205,7 @@ def report(results: dict[int, list[Row]], info: dict[str, str], repeat: int) -> 
         jiter_row = named.get(JITER_FULL) or named[JITER_SAMPLED]
         ratio = jiter_row.seconds / named[MIDSTREAM_VALUE].seconds
         how = "" if jiter_row.parser == JITER_FULL else " (sampled estimate †)"
-        label = f"jiter re-parse / midstream (`value` every chunk), {harness.human_size(size)}"
+        label = f"jiter re-parse / midstream (`value` every chunk), {human_bytes(size)}"
         if need is not None:
             label += f": ≥ {need:,.0f}×"
         ok = need is None or ratio >= need
@@ -239,8 +217,8 @@ def report(results: dict[int, list[Row]], info: dict[str, str], repeat: int) -> 
         per_byte = [row.seconds / row.doc_bytes * 1e9 for row in (small, large)]
         growth = per_byte[1] / per_byte[0]
         label = (
-            f"midstream feed-only cost per byte, growth {harness.human_size(sizes[0])} → "
-            f"{harness.human_size(sizes[-1])} ({large.doc_bytes / small.doc_bytes:.1f}× the bytes): "
+            f"midstream feed-only cost per byte, growth {human_bytes(sizes[0])} → "
+            f"{human_bytes(sizes[-1])} ({large.doc_bytes / small.doc_bytes:.1f}× the bytes): "
             f"≤ {GROWTH_TARGET}"
         )
         measured = f"{growth:.3f} ({per_byte[0]:.1f} → {per_byte[1]:.1f} ns/byte)"
@@ -254,7 +232,7 @@ def report(results: dict[int, list[Row]], info: dict[str, str], repeat: int) -> 
         )
     for size, named in by_name.items():
         ratio = named[MIDSTREAM_FEED].seconds / named[IJSON].seconds
-        label = f"midstream feed-only / ijson yajl2_c, {harness.human_size(size)}: ≤ {IJSON_TARGET:g}"
+        label = f"midstream feed-only / ijson yajl2_c, {human_bytes(size)}: ≤ {IJSON_TARGET:g}"
         lines.append(f"| {label} | {ratio:.2f} | {status(ratio <= IJSON_TARGET)} |")
         targets.append({"target": label, "measured": ratio, "met": ratio <= IJSON_TARGET})
     lines.append("")
@@ -263,7 +241,7 @@ def report(results: dict[int, list[Row]], info: dict[str, str], repeat: int) -> 
         sampled = named[JITER_SAMPLED]
         assert sampled.scale is not None and sampled.sample_seconds is not None
         note = (
-            f"† jiter, {harness.human_size(size)}: re-parses {sampled.sample_prefixes} of the "
+            f"† jiter, {human_bytes(size)}: re-parses {sampled.sample_prefixes} of the "
             f"{sampled.chunks:,} prefixes (the middle prefix of each of {sampled.sample_prefixes} equal runs "
             f"of consecutive chunks), {fmt_seconds(sampled.sample_seconds)} s, scaled by {sampled.scale:.1f}."
         )
@@ -280,11 +258,11 @@ def report(results: dict[int, list[Row]], info: dict[str, str], repeat: int) -> 
         "all prefixes.  "
     )
     lines.append(
-        "Input: `workload.document(n)` from benches/data/workload.py as UTF-8 (`json.dumps(..., "
-        "ensure_ascii=False)`), cut by `workload.chunks` into 1–8 byte chunks (which may split a UTF-8 "
-        "character); every streaming parser is fed the same `bytes` chunks. jiter: `from_json(prefix, "
-        'partial_mode="trailing-strings")`; ijson: `basic_parse_coro(sink, use_float=True)` on the yajl2_c '
-        f"backend, events dropped by the sink. Best of {repeat} interleaved runs, `time.perf_counter`, "
+        "Input: `midstream bench`'s `structured` workload (`midstream.bench.build`) as UTF-8 (`json.dumps(..., "
+        "ensure_ascii=False)`), cut into 1–8 byte chunks at character boundaries (`midstream.bench.cut`); every "
+        "streaming parser is fed the same `bytes` chunks, each run as `midstream bench` runs it. jiter: "
+        '`from_json(prefix, partial_mode="trailing-strings")`; ijson: `basic_parse_coro(sink, use_float=True)` on '
+        f"the yajl2_c backend, events dropped by the sink. Best of {repeat} interleaved runs, `time.perf_counter`, "
         "GC on.  "
     )
     lines.append(
@@ -304,15 +282,15 @@ def report(results: dict[int, list[Row]], info: dict[str, str], repeat: int) -> 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        "--sizes", type=int, nargs="+", default=list(harness.DEFAULT_SIZES), help="document sizes in bytes"
+        "--sizes", type=int, nargs="+", default=list(runs.DEFAULT_SIZES), help="document sizes in bytes"
     )
     parser.add_argument("--repeat", type=int, default=5, help="runs per parser; the best is kept (default 5)")
     parser.add_argument("--json", type=Path, help="also write the raw results to this JSON file")
     parser.add_argument(
         "--jiter-samples",
         type=int,
-        default=harness.DEFAULT_JITER_SAMPLES,
-        help=f"prefixes re-parsed for the sampled jiter estimate (default {harness.DEFAULT_JITER_SAMPLES})",
+        default=runs.DEFAULT_JITER_SAMPLES,
+        help=f"prefixes re-parsed for the sampled jiter estimate (default {runs.DEFAULT_JITER_SAMPLES})",
     )
     parser.add_argument(
         "--jiter-full-max",
@@ -327,13 +305,14 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     results: dict[int, list[Row]] = {}
     for size in args.sizes:
-        workload = harness.make_workload(size)
+        stream = runs.parser_stream(size)
         print(
-            f"{workload.label}: {workload.n_items} items, {workload.n_bytes} bytes, {len(workload.chunks)} chunks",
+            f"{runs.label(stream)}: {runs.n_items(stream)} items, {stream.document.n_bytes} bytes, "
+            f"{stream.n_chunks} chunks",
             file=sys.stderr,
             flush=True,
         )
-        results[size] = measure(workload, args.repeat, args.jiter_samples, args.jiter_full_max)
+        results[size] = measure(stream, args.repeat, args.jiter_samples, args.jiter_full_max)
     markdown, payload = report(results, info, args.repeat)
     print(markdown)
     if args.json is not None:

@@ -42,8 +42,9 @@ from pathlib import Path
 from typing import Any
 
 import compare
-import harness
-import model_workloads as models
+import model_runs as models
+import parser_runs
+from midstream.bench.schemas import WideSchema, wide_schema
 
 #: DESIGN.md: instructor Partial / midstream on a 100-item list; per-chunk cost growth for 10x the items; first
 #: partial of a 3-level, 40-fields-per-model schema. instructor's first partial is quoted there as 0.25-1.3 s.
@@ -167,7 +168,7 @@ def floor_cases(workload: models.CatalogWorkload) -> list[Case]:
     ]
 
 
-def first_partial_cases(spec: models.WideSpec, samples: int) -> list[Case]:
+def first_partial_cases(spec: WideSchema, samples: int) -> list[Case]:
     case = "first partial"
     what = f"{spec.label}, {spec.root.n_fields} fields; new classes every run"
 
@@ -285,18 +286,20 @@ def report(rows: list[Row], info: dict[str, str], args: argparse.Namespace) -> t
     lines.append("")
 
     lines.append(
-        "Input: a `Catalog(items: list[Item])` of LLM-like items (id, title, summary, tags, score, a Literal "
-        "status, an optional nested `Owner`; words from benches/data/workload.py, escapes, accents, CJK and emoji "
-        "included), `json.dumps(..., ensure_ascii=False)`, cut by `workload.chunks` into `str` chunks of 1–8 "
-        "characters; the partial is touched (`.items` read) after every chunk. midstream: `ModelStream(Catalog)."
-        "feed(chunk)`; instructor: `Partial[Catalog].model_from_chunks(chunks)`, every partial consumed (its "
+        "Input: `midstream bench`'s `structured` document (`midstream.bench.workloads.build_items`), a "
+        "`Catalog(items: list[Item])` of LLM-like items (id, title, blurb, score, tags, active, a nested `Owner` "
+        "with a Literal level and an optional email; escapes, accents, CJK and emoji in the prose), "
+        "`json.dumps(..., ensure_ascii=False)`, cut by `midstream.bench.cut` into `str` chunks of 1–8 bytes "
+        "(1–4 KiB for the network-sized row); the partial is touched (`.items` read) after every chunk. "
+        "midstream: `ModelStream(Catalog).feed(chunk)`; instructor: `Partial[Catalog].model_from_chunks(chunks)`, "
+        "every partial consumed (its "
         "`Partial[Catalog]` class built once, outside the timing). Both final values equal "
         "`Catalog.model_validate_json(text)`.  "
     )
     lines.append(
         "Floors: the partial read after every chunk is `feed(chunk)` against `feed(chunk); parser.value` "
         "(expression statements: each value dropped at once), the same loop with nothing else in it "
-        "(`benches/model_workloads.py`: `midstream_catalog_read`, `parser_value_catalog`).  "
+        "(`benches/model_runs.py`: `midstream_catalog_read`, `parser_value_catalog`).  "
     )
     lines.append(
         f"First partial: a root model of {args.fields} fields of mixed types (str, int, float, bool, list[str], "
@@ -326,7 +329,7 @@ def report(rows: list[Row], info: dict[str, str], args: argparse.Namespace) -> t
 
 
 def main(argv: list[str] | None = None) -> int:
-    smoke = harness.smoke_from_env()
+    smoke = parser_runs.smoke_from_env()
     items = list(models.sizes(smoke))
     fields, nested = models.wide_shape(smoke)
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -366,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         cases += catalog_cases(workload, instructor=n == 0)
         if n == len(args.items) - 1:
             cases += floor_cases(workload)
-    spec = models.make_wide_spec(args.fields, args.nested)
+    spec = wide_schema(args.fields, args.nested)
     print(f"first partial: {spec.label}, {spec.root.n_fields} fields", file=sys.stderr, flush=True)
     models.check_wide_document(spec)
     cases += first_partial_cases(spec, args.first_samples)

@@ -11,10 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import harness
+import parser_runs as runs
 import pytest
+from midstream.bench import Stream
+from midstream.bench.chunking import human_bytes
 
-SIZES = {harness.human_size(size): size for size in harness.DEFAULT_SIZES}
+SIZES = {human_bytes(size): size for size in runs.DEFAULT_SIZES}
 
 
 @dataclass(frozen=True)
@@ -58,41 +60,42 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[MODEL_RESULTS] = {}
 
 
-_workloads: dict[int, harness.Workload] = {}
+_streams: dict[int, Stream] = {}
 
 
 @pytest.fixture(params=list(SIZES), scope="session")
-def workload(request: pytest.FixtureRequest) -> harness.Workload:
-    """A workload document of ~30 KB or ~300 KB, its bytes and its 1-8 byte chunks."""
+def workload(request: pytest.FixtureRequest) -> Stream:
+    """The ``structured`` document of ~30 KB or ~300 KB in 1-8 byte chunks (``parser_runs.parser_stream``)."""
     target = SIZES[request.param]
-    if target not in _workloads:
-        _workloads[target] = harness.make_workload(target)
-    return _workloads[target]
+    if target not in _streams:
+        _streams[target] = runs.parser_stream(target)
+    return _streams[target]
 
 
 @pytest.fixture
 def smoke(benchmark: Any) -> bool:
     """True when benchmarks are not measured (``--benchmark-disable``) or ``MIDSTREAM_BENCH_SMOKE`` is set."""
-    return harness.smoke_from_env() or bool(benchmark.disabled)
+    return runs.smoke_from_env() or bool(benchmark.disabled)
 
 
 @pytest.fixture
 def record(request: pytest.FixtureRequest, benchmark: Any) -> Any:
     """``record(name, workload, scale=1.0)``: keep this benchmark's best round for the terminal summary."""
 
-    def _record(name: str, workload: harness.Workload, scale: float = 1.0) -> None:
-        benchmark.extra_info.update(doc_bytes=workload.n_bytes, chunks=len(workload.chunks), n_items=workload.n_items)
+    def _record(name: str, workload: Stream, scale: float = 1.0) -> None:
+        n_bytes = workload.document.n_bytes
+        benchmark.extra_info.update(doc_bytes=n_bytes, chunks=workload.n_chunks, n_items=runs.n_items(workload))
         if scale != 1.0:
             benchmark.extra_info["sample_scale"] = scale
         if benchmark.disabled or benchmark.stats is None:
             return
         best = float(benchmark.stats.stats.min)
-        benchmark.extra_info["ns_per_byte"] = best * (scale * 1e9) / workload.n_bytes
+        benchmark.extra_info["ns_per_byte"] = best * (scale * 1e9) / n_bytes
         if scale != 1.0:
             benchmark.extra_info["estimated_full_seconds"] = best * scale
         results = request.config.stash[RESULTS]
-        results[(name, workload.label)] = Result(
-            name, workload.label, workload.n_bytes, len(workload.chunks), best, scale
+        results[(name, runs.label(workload))] = Result(
+            name, runs.label(workload), n_bytes, workload.n_chunks, best, scale
         )
 
     return _record

@@ -1,8 +1,10 @@
 """Side by side: instructor's streaming decode with and without ``midstream.integrations.instructor``.
 
-A 100-item list in token-sized chunks (1 to 6 characters), decoded end to end through instructor's own entry
-points (``Partial[Model].model_from_chunks`` for ``create_partial``/``stream=True``,
-``IterableModel(Item).tasks_from_chunks`` for ``create_iterable``); prints a markdown table.
+``midstream bench``'s ``structured`` document of 100 items (``midstream.bench.workloads.build_items``, about 32 KB)
+in token-sized chunks of 1 to 8 bytes (``midstream.bench.cut``), decoded end to end through instructor's own entry
+points (``Partial[Catalog].model_from_chunks`` for ``create_partial``/``stream=True``,
+``IterableModel(Item).tasks_from_chunks`` for ``create_iterable``, the items as ``{"tasks": [...]}``); prints a
+markdown table.
 
 Run: ``python benches/instructor_integration.py``.
 """
@@ -11,62 +13,31 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import time
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 import instructor
 import midstream.integrations.instructor as integration
 import openai
 from instructor.dsl.iterable import IterableModel
 from instructor.dsl.partial import Partial
+from midstream.bench import TOKEN_SIZED, Document, cut
+from midstream.bench.workloads import Catalog, Item, build_items
 from midstream.testing import ReplayServer, chat_stream
-from pydantic import BaseModel
 
 MESSAGES = [{"role": "user", "content": "go"}]
 
 
-class Item(BaseModel):
-    id: int
-    title: str
-    status: Literal["todo", "doing", "done"]
-    tags: list[str]
-    score: float
+def document(count: int) -> tuple[Document, Document]:
+    """The catalog of ``count`` items, and the same items as instructor's Iterable expects them."""
+    catalog = build_items(count)
+    tasks = json.dumps({"tasks": catalog.expected["items"]}, ensure_ascii=False)
+    return catalog, Document(catalog.workload, len(tasks.encode()), tasks)
 
 
-class Board(BaseModel):
-    name: str
-    items: list[Item]
-
-
-WORDS = ["ship", "fix", "write", "test", "the", "docs"]
-
-
-def document(count: int) -> tuple[str, str]:
-    rng = random.Random(7)
-    items = [
-        {
-            "id": i,
-            "title": f"Item {i}: "
-            + " ".join(rng.choice(["ship", "fix", "write", "test", "the", "docs"]) for _ in range(6)),
-            "status": rng.choice(["todo", "doing", "done"]),
-            "tags": [rng.choice(["a", "b", "c"]) for _ in range(3)],
-            "score": round(rng.random() * 100, 2),
-        }
-        for i in range(count)
-    ]
-    return json.dumps({"name": "Board", "items": items}), json.dumps({"tasks": items})
-
-
-def tokens(text: str) -> list[str]:
-    rng = random.Random(0)
-    chunks, position = [], 0
-    while position < len(text):
-        size = rng.randint(1, 6)
-        chunks.append(text[position : position + size])
-        position += size
-    return chunks
+def tokens(document: Document) -> list[str]:
+    return list(cut(document, TOKEN_SIZED).text_chunks)
 
 
 def timed(run: Callable[[], Any], repeat: int) -> tuple[float, Any]:
@@ -86,7 +57,7 @@ def main() -> None:
     args = parser.parse_args()
     partial_doc, iterable_doc = document(args.items)
     partial_chunks, iterable_chunks = tokens(partial_doc), tokens(iterable_doc)
-    partial_cls, iterable_cls = Partial[Board], IterableModel(Item)
+    partial_cls, iterable_cls = Partial[Catalog], IterableModel(Item)
 
     def run_partial() -> Any:
         last = None
@@ -97,7 +68,7 @@ def main() -> None:
     def run_iterable() -> Any:
         return list(iterable_cls.tasks_from_chunks(iter(iterable_chunks)))  # type: ignore[attr-defined]
 
-    body = chat_stream(partial_doc)
+    body = chat_stream(partial_doc.text)
 
     def run_client() -> Any:
         # The whole path: a real openai client reading a Chat Completions stream from a loopback replay (in this
@@ -106,13 +77,13 @@ def main() -> None:
             raw = openai.OpenAI(base_url=server.base_url + "/v1", api_key="replay", max_retries=0)
             client = instructor.from_openai(raw, mode=instructor.Mode.JSON)
             last = None
-            for last in client.create_partial(model="replay", response_model=Board, messages=MESSAGES):  # noqa: B007
+            for last in client.create_partial(model="replay", response_model=Catalog, messages=MESSAGES):  # noqa: B007
                 pass
             return last
 
     rows = []
     cases: list[tuple[str, Callable[[], Any], list[str]]] = [
-        ("Partial[Board] (create_partial)", run_partial, partial_chunks),
+        ("Partial[Catalog] (create_partial)", run_partial, partial_chunks),
         ("Iterable[Item] (create_iterable)", run_iterable, iterable_chunks),
     ]
     if not args.no_client:
@@ -126,7 +97,7 @@ def main() -> None:
             raise SystemExit(f"{name}: the results differ with the integration")
         rows.append((name, len(chunks), before, after))
 
-    print(f"{args.items} items, token-sized chunks (1-6 characters); best of {args.repeat}\n")
+    print(f"{args.items} items ({partial_doc.n_bytes:,} B), token-sized chunks (1-8 bytes); best of {args.repeat}\n")
     print("| decode | chunks | instructor | instructor + midstream | speed-up |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for name, count, before, after in rows:

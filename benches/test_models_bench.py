@@ -2,7 +2,7 @@
 
 Groups (each prints midstream and instructor together):
 
-* ``catalog of N items`` -- a ``Catalog(items: list[Item])`` of 100 LLM-like items in 1-8 character ``str`` chunks,
+* ``catalog of N items`` -- a ``Catalog(items: list[Item])`` of 100 LLM-like items in 1-8 byte ``str`` chunks,
   the partial touched after every chunk; midstream also at 1,000 items (its cost per chunk should stay flat).
 * ``first partial`` -- from freshly created classes of a 3-level schema with 40 fields per model: stream
   construction and the first chunk(s), until the first partial that is not ``None``.
@@ -23,7 +23,8 @@ import pytest
 
 pytest.importorskip("instructor", reason="instructor is in the bench extra: pip install -e '.[bench]'")
 
-import model_workloads as models  # after the importorskip: it imports instructor
+import model_runs as models  # after the importorskip: it imports instructor
+from midstream.bench.schemas import WideSchema, wide_schema
 
 #: Rounds of the instructor runs (seconds each at full size; pytest-benchmark would otherwise calibrate).
 INSTRUCTOR_CATALOG_ROUNDS = 3
@@ -38,8 +39,8 @@ def catalog(n_items: int) -> models.CatalogWorkload:
 
 
 @cache
-def wide_spec(n_fields: int, n_nested: int) -> models.WideSpec:
-    return models.make_wide_spec(n_fields, n_nested)
+def wide_spec(n_fields: int, n_nested: int) -> WideSchema:
+    return wide_schema(n_fields, n_nested)
 
 
 def _catalog_group(benchmark: Any, workload: models.CatalogWorkload) -> str:

@@ -40,7 +40,7 @@ LAYERS: list[tuple[str, str, tuple[str, ...]]] = [
 def run_loop(mode: str, items: int) -> None:
     """Under callgrind: build the workload, run the loop once to warm up, then once counted."""
     sys.path.insert(0, str(Path(__file__).parent))
-    import model_workloads as models
+    import model_runs as models
 
     chunks = models.make_catalog(items).chunks
     loop = models.midstream_catalog_read if mode == "typed" else models.parser_value_catalog

@@ -100,6 +100,15 @@ class Stream:
     def text_chunks(self) -> tuple[str, ...]:
         return tuple(chunk.decode() for chunk in self.byte_chunks)
 
+    @cached_property
+    def ends(self) -> tuple[int, ...]:
+        """``ends[i]``: the bytes fed once chunk ``i`` is (the prefix a re-parser parses after it)."""
+        total, ends = 0, []
+        for chunk in self.byte_chunks:
+            total += len(chunk)
+            ends.append(total)
+        return tuple(ends)
+
     @property
     def n_chunks(self) -> int:
         return len(self.byte_chunks)
@@ -119,7 +128,11 @@ def _blocks(chunks: tuple[T, ...]) -> tuple[tuple[T, ...], ...]:
 
 def cut(document: Document, chunking: Chunking, *, seed: int = 1) -> Stream:
     """Cut ``document`` at random sizes in ``chunking``'s range, each cut moved to a character boundary."""
-    data = document.data
+    return Stream(document, chunking, cut_bytes(document.data, chunking, seed=seed))
+
+
+def cut_bytes(data: bytes, chunking: Chunking, *, seed: int = 1) -> tuple[bytes, ...]:
+    """UTF-8 ``data`` cut at random sizes in ``chunking``'s range, each cut moved to a character boundary."""
     rng = random.Random(seed)
     chunks: list[bytes] = []
     start = 0
@@ -129,4 +142,4 @@ def cut(document: Document, chunking: Chunking, *, seed: int = 1) -> Stream:
             end += 1
         chunks.append(data[start:end])
         start = end
-    return Stream(document, chunking, tuple(chunks))
+    return tuple(chunks)

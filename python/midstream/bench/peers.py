@@ -12,7 +12,8 @@ Kinds:
 * ``model``  -- a partial typed value (Pydantic model or validated TypedDict) after every chunk; compared with
   ``midstream-model``.
 * ``events`` -- events instead of values: midstream's begin/delta/end events (a growing string arrives as its new
-  fragment, so a UI appends instead of re-reading it), and ijson's push parser (no values at all: the floor).
+  fragment, so a UI appends instead of re-reading it), midstream fed with no value read until the end (what
+  reading one costs on top), and ijson's push parser (no values at all: the floor).
 * ``whole``  -- the whole text parsed once at the end: the no-streaming floor.
 """
 
@@ -123,6 +124,32 @@ def _midstream_value(stream: Stream) -> Run:
         return parser.finish()
 
     return run
+
+
+def _push(start: Callable[[], tuple[Callable[[bytes], Any], Callable[[], Any]]]) -> Callable[[Stream], Run]:
+    """A push parser fed every chunk with nothing read in between: ``start()`` gives its ``(feed, finish)``."""
+
+    def prepare(stream: Stream) -> Run:
+        blocks = stream.byte_blocks
+
+        def run(deadline: float) -> Any:
+            feed, finish = start()
+            done = 0
+            for block in blocks:
+                _checkpoint(deadline, done)
+                for chunk in block:
+                    feed(chunk)
+                done += len(block)
+            return finish()
+
+        return run
+
+    return prepare
+
+
+def _midstream_feed() -> tuple[Callable[[bytes], Any], Callable[[], Any]]:
+    parser = midstream.Parser()
+    return parser.feed, parser.finish
 
 
 def _midstream_events(stream: Stream) -> Run:
@@ -299,31 +326,21 @@ def _langchain(stream: Stream) -> Run:
 # floors
 
 
-def _ijson(stream: Stream) -> Run:
+def _ijson() -> tuple[Callable[[bytes], Any], Callable[[], Any]]:
     import ijson
-
-    backend = ijson.get_backend("yajl2_c")
-    blocks = stream.byte_blocks
 
     def drop() -> Generator[None, Any, None]:
         while True:
             yield
 
-    def run(deadline: float) -> Any:
-        sink = drop()
-        next(sink)
-        coroutine = backend.basic_parse_coro(sink, use_float=True)
-        send = coroutine.send
-        done = 0
-        for block in blocks:
-            _checkpoint(deadline, done)
-            for chunk in block:
-                send(chunk)
-            done += len(block)
-        coroutine.close()
-        return None
+    sink = drop()
+    next(sink)
+    coroutine = ijson.get_backend("yajl2_c").basic_parse_coro(sink, use_float=True)
 
-    return run
+    def finish() -> None:
+        coroutine.close()
+
+    return coroutine.send, finish
 
 
 def _whole(loads: Callable[[bytes], Any]) -> Callable[[Stream], Run]:
@@ -357,6 +374,8 @@ PEERS: dict[str, Peer] = {
              "midstream", _midstream_model, _same_model, baseline="midstream-model"),
         Peer("midstream-events", "midstream Parser(events=True), begin/delta/end events after every chunk",
              "events", "midstream", "midstream", _midstream_events, _same_value),
+        Peer("midstream-feed", "midstream Parser, every chunk fed, the value read once at the end", "events",
+             "midstream", "midstream", _push(_midstream_feed), _same_value),
         Peer("jiter", 'jiter.from_json(partial_mode="on"), re-parse', "value", "jiter", "jiter", _jiter(True),
              _same_value, reparses=True),
         Peer("jiter-trailing", 'jiter.from_json(partial_mode="trailing-strings"), re-parse', "value", "jiter",
@@ -376,8 +395,8 @@ PEERS: dict[str, Peer] = {
              "json_repair", _json_repair, _same_value, reparses=True),
         Peer("langchain", "langchain_core parse_partial_json, re-parse", "value", "langchain-core",
              "langchain_core.utils.json", _langchain, _same_value, reparses=True),
-        Peer("ijson", "ijson yajl2_c push parser, events only (no values)", "events", "ijson", "ijson", _ijson,
-             None),
+        Peer("ijson", "ijson yajl2_c push parser, events only (no values)", "events", "ijson", "ijson",
+             _push(_ijson), None),
         Peer("json", "json.loads of the whole text, once", "whole", None, "json", _whole(json.loads), _same_value),
         Peer("orjson", "orjson.loads of the whole text, once", "whole", "orjson", "orjson", _orjson, _same_value),
         Peer("pydantic-whole", "Model.model_validate_json of the whole text, once", "whole", "pydantic",

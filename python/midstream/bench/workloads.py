@@ -10,6 +10,8 @@ TypedDicts, lists and dicts, so that peer gets the TypedDict).
 True
 >>> WORKLOADS["structured"].model.model_validate_json(doc.text).items[0].id
 0
+>>> len(build_items(3).expected["items"])
+3
 """
 
 from __future__ import annotations
@@ -82,23 +84,27 @@ class CatalogDict(TypedDict):
     items: list[ItemDict]
 
 
+def _structured_item(rng: random.Random, i: int) -> dict[str, Any]:
+    return {
+        "id": i,
+        "title": sentence(rng, 3),
+        "blurb": sentence(rng, rng.randint(8, 30)),
+        "score": round(rng.random() * 100, 3),
+        "tags": [rng.choice(WORDS) for _ in range(rng.randint(1, 5))],
+        "active": rng.random() < 0.5,
+        "owner": {
+            "name": sentence(rng, 2),
+            "email": None if rng.random() < 0.3 else f"user{i}@example.com",
+            "level": rng.choice(LEVELS),
+        },
+    }
+
+
 def _structured(rng: random.Random, target: int) -> dict[str, Any]:
     items: list[dict[str, Any]] = []
     size = 12
     while size < target:
-        item = {
-            "id": len(items),
-            "title": sentence(rng, 3),
-            "blurb": sentence(rng, rng.randint(8, 30)),
-            "score": round(rng.random() * 100, 3),
-            "tags": [rng.choice(WORDS) for _ in range(rng.randint(1, 5))],
-            "active": rng.random() < 0.5,
-            "owner": {
-                "name": sentence(rng, 2),
-                "email": None if rng.random() < 0.3 else f"user{len(items)}@example.com",
-                "level": rng.choice(LEVELS),
-            },
-        }
+        item = _structured_item(rng, len(items))
         items.append(item)
         size += len(json.dumps(item, ensure_ascii=False).encode()) + 2
     return {"items": items}
@@ -347,3 +353,11 @@ def build(name: str, target_bytes: int, *, seed: int = 0) -> Document:
     workload = WORKLOADS[name]
     value = workload.make(random.Random(f"{name}:{seed}"), target_bytes)
     return Document(workload, target_bytes, json.dumps(value, ensure_ascii=False))
+
+
+def build_items(n_items: int, *, seed: int = 0) -> Document:
+    """The ``structured`` document of exactly ``n_items`` items (the first ``n_items`` of any bigger one)."""
+    rng = random.Random(f"structured:{seed}")
+    value = {"items": [_structured_item(rng, i) for i in range(n_items)]}
+    text = json.dumps(value, ensure_ascii=False)
+    return Document(WORKLOADS["structured"], len(text.encode()), text)

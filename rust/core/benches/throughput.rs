@@ -1,6 +1,6 @@
 //! Throughput of the core parser, side by side with serde_json and jiter, on six deterministic workloads
 //! generated here (the shapes of the Python bench suite): string-heavy (LLM-like prose), structured (the mixed
-//! document of `benches/data/workload.py`), number-heavy, long-string (one ~1 MB string), deep (nested trees) and
+//! document of the design card's `workload.py`, the model of `midstream bench`'s `structured`), number-heavy, long-string (one ~1 MB string), deep (nested trees) and
 //! wide (records of 40 fields).
 //!
 //! Run: `cargo bench -p midstream-core --bench throughput` (add a filter such as `-- deep/` for one workload).
@@ -120,7 +120,7 @@ const PROSE: &[&str] = &[
     "C:\\\\path",
 ];
 
-/// Words for the mixed workload, as in workload.py.
+/// Words for the mixed workload, as in the design card's workload.py.
 const WORDS: &[&str] = &[
     "note",
     "ninja",
@@ -234,7 +234,7 @@ fn number_heavy(target: usize) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// The mixed ("structured") document of workload.py: `{"items": [item, ...]}`.
+/// The mixed ("structured") document of the design card's workload.py: `{"items": [item, ...]}`.
 fn mixed(n_items: u64) -> Vec<u8> {
     let mut rng = Rng(3);
     let mut out = String::from("{\"items\": [");

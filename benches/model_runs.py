@@ -1,17 +1,15 @@
-"""Shared workloads and runners for the Pydantic-layer benchmarks (``test_models_bench.py``, ``compare_models.py``).
+"""The Pydantic-layer benchmarks' runs (``test_models_bench.py``, ``compare_models.py``), of ``midstream.bench``'s
+pieces.
 
-Two workloads:
+One harness: the documents, models and chunkings are ``midstream bench``'s.
 
-* :func:`make_catalog` -- a ``Catalog(items: list[Item])`` of ``n_items`` LLM-like objects (id, title, summary, tags,
-  score, a Literal status, an optional nested ``Owner``), words drawn from ``workload.py``'s vocabulary (so strings
-  carry escapes, accents, CJK and emoji) with a deterministic RNG. Its JSON text (``json.dumps(...,
-  ensure_ascii=False)``, as a model writes it) is cut by ``workload.chunks`` into ``str`` chunks of 1-8 characters
-  (LLM SDKs hand out ``str`` deltas; the text is ASCII but for a few words, so these are 1-8 byte chunks bar those).
-  Chunking happens before any timing starts.
-* :func:`make_wide_spec` -- a 3-level schema with ``n_fields`` fields per model (root; some fields are nested models
-  of ``n_fields`` fields; some of theirs are nested again), fields of mixed types. :meth:`WideSpec.build` creates
-  the model classes anew with ``pydantic.create_model`` on every call, so no cache (midstream's compiled shapes and
-  validators, instructor's partial classes) can help a measurement of the first partial.
+* :func:`make_catalog` -- ``midstream bench``'s ``structured`` document of exactly ``n_items`` items: a
+  ``Catalog(items: list[Item])`` of LLM-like objects (prose with escapes, accents, CJK and emoji; a float, an int, a
+  bool, ``list[str]``; a nested ``Owner`` with a Literal and an optional field), cut by its chunking into ``str``
+  chunks of 1-8 bytes (LLM SDKs hand out ``str`` deltas) and of 1-4 KiB (network reads of a fast stream). Cutting
+  happens before any timing starts.
+* ``midstream.bench.schemas.wide_schema`` -- the 3-level schema with ``n_fields`` fields per model whose classes
+  are created anew on every call, so no cache can help a measurement of the first partial.
 
 Runners (each returns what it produced, for the correctness checks; none is checked inside the timed loop):
 
@@ -30,84 +28,36 @@ Runners (each returns what it produced, for the correctness checks; none is chec
 
 from __future__ import annotations
 
-import json
-import random
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib.metadata import PackageNotFoundError, version
-from typing import Annotated, Any, Literal
+from typing import Any
 
-import harness
 import midstream
-import pydantic
 from instructor.dsl.partial import Partial as InstructorPartial
+from midstream.bench import NETWORK_SIZED, TOKEN_SIZED, cut
+from midstream.bench.schemas import WIDE_FIELDS, WIDE_NESTED, WideSchema
+from midstream.bench.workloads import Catalog, build_items
 from pydantic import BaseModel
 
-#: Items in the list benchmarked against instructor, and the 10x list for the growth of midstream's cost per chunk.
+__all__ = ["WIDE_FIELDS", "WIDE_NESTED", "Catalog"]
+
+#: Items in the list benchmarked against instructor (DESIGN.md's target is for 100), and the 10x list for the growth
+#: of midstream's cost per chunk.
 CATALOG_ITEMS = 100
 GROWTH_ITEMS = 1_000
 #: The same in smoke mode: enough to run every code path, not to measure.
 SMOKE_CATALOG_ITEMS = 10
 SMOKE_GROWTH_ITEMS = 100
-
-#: The wide schema: fields per model, and nested-model fields per model at the two upper levels (1 + 4 + 16 models).
-WIDE_FIELDS = 40
-WIDE_NESTED = 4
 SMOKE_WIDE_FIELDS = 8
 SMOKE_WIDE_NESTED = 2
-
-CHUNK_SEED = 1
-
-
-# ---------------------------------------------------------------------------------------------------------------------
-# (a), (b): a list of LLM-like objects
-
-
-class Owner(BaseModel):
-    name: str
-    email: str | None
-    level: Literal["low", "mid", "high"]
-
-
-class Item(BaseModel):
-    id: int
-    title: str
-    summary: str
-    tags: list[str]
-    score: float
-    status: Literal["draft", "review", "published", "archived"]
-    owner: Owner | None = None
-
-
-class Catalog(BaseModel):
-    items: list[Item]
-
-
-def catalog_item(rng: random.Random, i: int, words: Any) -> dict[str, Any]:
-    """One item as an LLM would write it (``words`` is the imported ``workload`` module)."""
-    owner = None
-    if rng.random() < 0.75:
-        owner = {
-            "name": words.sentence(rng, 2),
-            "email": None if rng.random() < 0.3 else f"user{i}@example.com",
-            "level": rng.choice(["low", "mid", "high"]),
-        }
-    return {
-        "id": i,
-        "title": words.sentence(rng, 3),
-        "summary": words.sentence(rng, rng.randint(8, 20)),
-        "tags": [rng.choice(words.WORDS) for _ in range(rng.randint(1, 5))],
-        "score": round(rng.random() * 100, 3),
-        "status": rng.choice(["draft", "review", "published", "archived"]),
-        "owner": owner,
-    }
 
 
 @dataclass(frozen=True)
 class CatalogWorkload:
     """A ``Catalog`` document of ``n_items`` items: its JSON text and the ``str`` chunks every runner is fed
-    (1-8 characters, as tokens come; ``big_chunks``: 1-4 KiB, as network reads of a fast stream come)."""
+    (1-8 bytes, as tokens come; ``big_chunks``: 1-4 KiB, as network reads of a fast stream come)."""
 
     n_items: int
     text: str
@@ -127,15 +77,11 @@ class CatalogWorkload:
         return Catalog.model_validate_json(self.text)
 
 
-def make_catalog(n_items: int, *, seed: int = 0, chunk_seed: int = CHUNK_SEED) -> CatalogWorkload:
-    words = harness.load_workload()
-    rng = random.Random(seed)
-    document = {"items": [catalog_item(rng, i, words) for i in range(n_items)]}
-    text = json.dumps(document, ensure_ascii=False)
-    chunks = tuple(words.chunks(text, seed=chunk_seed, lo=1, hi=8))
-    big_chunks = tuple(words.chunks(text, seed=chunk_seed, lo=1024, hi=4096))
-    assert "".join(chunks) == text == "".join(big_chunks)
-    return CatalogWorkload(n_items, text, chunks, big_chunks)
+def make_catalog(n_items: int) -> CatalogWorkload:
+    document = build_items(n_items)
+    chunks = cut(document, TOKEN_SIZED).text_chunks
+    big_chunks = cut(document, NETWORK_SIZED).text_chunks
+    return CatalogWorkload(n_items, document.text, chunks, big_chunks)
 
 
 def _touch(partial: Any) -> Any:
@@ -215,112 +161,7 @@ def instructor_catalog(chunks: Iterable[str]) -> Catalog | None:
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# (c): the first partial of a wide, 3-level schema
-
-#: Scalar field kinds of the wide models, cycled through: (annotation, default or ..., JSON value for field i).
-SCALAR_KINDS: tuple[tuple[Any, Any, Callable[[int], Any]], ...] = (
-    (str, ..., lambda i: f"text {i}"),
-    (int, ..., lambda i: i),
-    (float, ..., lambda i: i + 0.5),
-    (bool, ..., lambda i: i % 2 == 0),
-    (list[str], ..., lambda i: [f"tag{i}", "x"]),
-    (Literal["alpha", "beta", "gamma"], ..., lambda i: ("alpha", "beta", "gamma")[i % 3]),
-    (str | None, None, lambda i: None if i % 4 == 0 else f"maybe {i}"),
-    (dict[str, int], ..., lambda i: {"k": i}),
-    (Annotated[int, pydantic.Field(ge=0)], ..., lambda i: i * 3),
-    (list[int], pydantic.Field(default_factory=list), lambda i: [i, i + 1]),
-)
-#: How the nested models are referred to, cycled through: plain, optional, in a list.
-NESTED_KINDS = ("model", "optional", "list")
-
-
-@dataclass(frozen=True)
-class WideModelSpec:
-    """One model of the wide schema: its name, its scalar fields and its nested-model fields."""
-
-    name: str
-    scalars: tuple[tuple[str, int], ...]  # (field name, index into SCALAR_KINDS)
-    nested: tuple[tuple[str, str, WideModelSpec], ...]  # (field name, one of NESTED_KINDS, the nested model)
-
-    @property
-    def n_models(self) -> int:
-        return 1 + sum(child.n_models for _, _, child in self.nested)
-
-    @property
-    def n_fields(self) -> int:
-        return len(self.scalars) + sum(1 + child.n_fields for _, _, child in self.nested)
-
-
-@dataclass(frozen=True)
-class WideSpec:
-    """A 3-level schema, one document for it, and that document's chunks."""
-
-    root: WideModelSpec
-    fields_per_model: int
-    text: str
-    chunks: tuple[str, ...] = field(repr=False)
-
-    @property
-    def label(self) -> str:
-        return f"3 levels, {self.fields_per_model} fields per model, {self.root.n_models} models"
-
-    def build(self) -> type[BaseModel]:
-        """The root model class, created anew (with all its nested classes) by ``pydantic.create_model``."""
-        return _create(self.root)
-
-
-def _create(spec: WideModelSpec) -> type[BaseModel]:
-    fields: dict[str, Any] = {}
-    for name, kind in spec.scalars:
-        annotation, default, _ = SCALAR_KINDS[kind]
-        fields[name] = (annotation, default)
-    for name, how, child in spec.nested:
-        cls = _create(child)
-        if how == "optional":
-            fields[name] = (cls | None, None)
-        elif how == "list":
-            fields[name] = (list[cls], ...)  # type: ignore[valid-type]
-        else:
-            fields[name] = (cls, ...)
-    model: type[BaseModel] = pydantic.create_model(spec.name, **fields)
-    return model
-
-
-def _wide_model(name: str, level: int, n_fields: int, n_nested: int, offset: int) -> WideModelSpec:
-    nested_here = n_nested if level < 3 else 0
-    # The nested fields spread over the model, the first at index 1.
-    nested_at = {1 + (j * n_fields) // max(nested_here, 1) for j in range(nested_here)}
-    scalars: list[tuple[str, int]] = []
-    nested: list[tuple[str, str, WideModelSpec]] = []
-    for i in range(n_fields):
-        field_name = f"{name.lower()}_f{i:02d}"
-        if i in nested_at:
-            j = len(nested)
-            child = _wide_model(f"{name}N{j}", level + 1, n_fields, n_nested, offset + i)
-            nested.append((field_name, NESTED_KINDS[j % len(NESTED_KINDS)], child))
-        else:
-            scalars.append((field_name, (offset + i) % len(SCALAR_KINDS)))
-    return WideModelSpec(name, tuple(scalars), tuple(nested))
-
-
-def _wide_value(spec: WideModelSpec) -> dict[str, Any]:
-    value: dict[str, Any] = {}
-    order = {name: i for i, (name, _) in enumerate(spec.scalars)}
-    for name, kind in spec.scalars:
-        value[name] = SCALAR_KINDS[kind][2](order[name])
-    for name, how, child in spec.nested:
-        value[name] = [_wide_value(child), _wide_value(child)] if how == "list" else _wide_value(child)
-    return dict(sorted(value.items()))  # declaration order: the field names sort by index
-
-
-def make_wide_spec(
-    fields_per_model: int = WIDE_FIELDS, nested_per_model: int = WIDE_NESTED, *, chunk_seed: int = CHUNK_SEED
-) -> WideSpec:
-    words = harness.load_workload()
-    root = _wide_model("Root", 1, fields_per_model, nested_per_model, 0)
-    text = json.dumps(_wide_value(root), ensure_ascii=False)
-    chunks = tuple(words.chunks(text, seed=chunk_seed, lo=1, hi=8))
-    return WideSpec(root, fields_per_model, text, chunks)
+# (c): the first partial of a wide, 3-level schema (``midstream.bench.schemas``)
 
 
 @dataclass(frozen=True)
@@ -362,7 +203,7 @@ def check_first_partial(root: type[BaseModel], result: FirstPartial) -> bool:
     return True
 
 
-def check_wide_document(spec: WideSpec) -> None:
+def check_wide_document(spec: WideSchema) -> None:
     """Both libraries read the whole wide document into ``Root.model_validate_json(text)`` (raises if not)."""
     root = spec.build()
     expected = root.model_validate_json(spec.text)
