@@ -90,4 +90,5 @@ pub use error::{Error, ErrorKind};
 pub use event::{Event, IgnoreEvents, Number, Reject, ScalarKind, Sink};
 pub use options::{Options, DEFAULT_MAX_DEPTH};
 pub use parser::Parser;
+pub use scan::find_special;
 pub use value::{parse, Value, ValueBuilder};

@@ -43,17 +43,39 @@ pub(crate) enum Want {
 }
 
 /// The parts of `data` that `want` names, or `None` if `data` is not one valid JSON document.
+#[cfg(test)]
 pub(crate) fn extract(data: &str, want: &'static Want) -> Option<Json> {
-    crate::pull::pull(data, want)
-        .ok()
-        .or_else(|| extract_events(data.as_bytes(), want))
+    let mut value = Json::Null;
+    extract_into(data, want, &mut value).then_some(value)
 }
 
-/// Whether the fast reading, where it is sure of `data`, gives what `midstream-core`'s reading gives (for the
-/// fuzz target `extract_differential`, through [`crate::fast_reading_agrees`]).
-pub(crate) fn readings_agree(data: &str, want: &'static Want) -> bool {
-    match crate::pull::pull(data, want) {
-        Ok(fast) => Some(fast) == extract_events(data.as_bytes(), want),
+/// [`extract`] written into `slot`, reusing what it holds (the previous event's tree) where the fast reading is
+/// sure of `data`; `false` (and `slot` unspecified) if `data` is not one valid JSON document.
+pub(crate) fn extract_into(data: &str, want: &'static Want, slot: &mut Json) -> bool {
+    if crate::pull::pull_into(data, want, slot).is_ok() {
+        return true;
+    }
+    match extract_events(data.as_bytes(), want) {
+        Some(value) => {
+            *slot = value;
+            true
+        }
+        None => false,
+    }
+}
+
+/// Whether the fast reading, where it is sure of `data`, gives what `midstream-core`'s reading gives, read fresh
+/// and read into `spare` (whatever an earlier reading left there): for the fuzz target `extract_differential`,
+/// through [`crate::fast_reading_agrees`]. `spare` is left holding this reading.
+pub(crate) fn readings_agree(data: &str, want: &'static Want, spare: &mut Json) -> bool {
+    let mut fresh = Json::Null;
+    let fast = crate::pull::pull_into(data, want, &mut fresh);
+    let reused = crate::pull::pull_into(data, want, spare);
+    if fast != reused {
+        return false;
+    }
+    match fast {
+        Ok(()) => *spare == fresh && Some(fresh) == extract_events(data.as_bytes(), want),
         Err(_) => true,
     }
 }
@@ -498,6 +520,21 @@ mod tests {
             if let Ok(fast) = pull(&damaged, want) {
                 prop_assert_eq!(Some(fast), extract_events(damaged.as_bytes(), want), "{}", damaged);
             }
+        }
+
+        /// Read into the tree an earlier reading left (another document, another want: vectors and strings of
+        /// other lengths and kinds in every place), the reading is the same as read fresh.
+        #[test]
+        fn reading_into_an_earlier_tree_is_reading_fresh(
+            earlier in json_text(),
+            text in json_text(),
+            earlier_want in 0..WANTS.len(),
+            want in 0..WANTS.len(),
+        ) {
+            let mut spare = Json::Null;
+            prop_assert!(extract_into(&earlier, WANTS[earlier_want], &mut spare));
+            prop_assert!(extract_into(&text, WANTS[want], &mut spare));
+            prop_assert_eq!(Some(spare), extract(&text, WANTS[want]), "{} after {}", text, earlier);
         }
     }
 }

@@ -100,10 +100,12 @@ impl Provider {
 /// every provider's reading and for a value kept whole. For the fuzz target `extract_differential`; not an API.
 #[doc(hidden)]
 pub fn fast_reading_agrees(data: &str) -> bool {
-    extract::readings_agree(data, &extract::Want::Any)
+    // One spare for every reading, so each reuses the tree the one before it left (another want's shape).
+    let mut spare = extract::Json::Null;
+    extract::readings_agree(data, &extract::Want::Any, &mut spare)
         && Provider::ALL
             .iter()
-            .all(|provider| extract::readings_agree(data, provider.wants()))
+            .all(|provider| extract::readings_agree(data, provider.wants(), &mut spare))
 }
 
 /// One piece of a model's output, in the order it arrived. `choice` numbers the outputs of one request (OpenAI's
@@ -161,6 +163,8 @@ struct Stream {
     done: bool,
     /// The token usage the stream reported, merged.
     usage: Option<Value>,
+    /// The last event's reading, kept for its vectors and strings: the next event is read into it.
+    spare: Value,
 }
 
 #[derive(Debug, Clone)]
@@ -187,6 +191,7 @@ impl Reader {
                 state,
                 done: false,
                 usage: None,
+                spare: Value::Null,
             },
         }
     }
@@ -253,6 +258,7 @@ impl Stream {
             self.provider,
             &mut self.state,
             &mut self.usage,
+            &mut self.spare,
             event,
             data,
             out,
@@ -264,6 +270,7 @@ fn read_event(
     provider: Provider,
     state: &mut State,
     usage: &mut Option<Value>,
+    spare: &mut Value,
     event: &str,
     data: &str,
     out: &mut Vec<Update>,
@@ -275,30 +282,28 @@ fn read_event(
             }
         }
     }
-    let value = match extract::extract(data, provider.wants()) {
-        Some(value) => value,
-        None if event == "message" => {
+    if !extract::extract_into(data, provider.wants(), spare) {
+        if event == "message" {
             out.push(Update::NotJson { data: data.into() });
             return;
         }
         // A typed event still says what happened (`response.completed`) when its body is cut short.
-        None => Value::Object(vec![("type".into(), Value::String(event.into()))]),
-    };
+        *spare = Value::Object(vec![("type".into(), Value::String(event.into()))]);
+    }
+    let value = &*spare;
     if !matches!(value, Value::Object(_)) {
         return;
     }
-    let event_or_type = json::get_str(&value, "type")
+    let event_or_type = json::get_str(value, "type")
         .filter(|kind| !kind.is_empty())
         .unwrap_or(event);
     match state {
-        State::OpenAIChat(adapter) => adapter.payload(&value, data, event, usage, out),
+        State::OpenAIChat(adapter) => adapter.payload(value, data, event, usage, out),
         State::OpenAIResponses(adapter) => {
-            adapter.payload(&value, event_or_type, data, event, usage, out)
+            adapter.payload(value, event_or_type, data, event, usage, out)
         }
-        State::Anthropic(adapter) => {
-            adapter.payload(&value, event_or_type, data, event, usage, out)
-        }
-        State::Gemini(adapter) => adapter.payload(&value, data, event, usage, out),
+        State::Anthropic(adapter) => adapter.payload(value, event_or_type, data, event, usage, out),
+        State::Gemini(adapter) => adapter.payload(value, data, event, usage, out),
     }
 }
 

@@ -3,8 +3,10 @@
 //!
 //! A provider event is a few hundred bytes of metadata around a few bytes of answer: an OpenAI chunk has ~11 keys
 //! (`id`, `object`, `created`, `model`, `system_fingerprint`, `choices`, `index`, `delta`, `content`, `logprobs`,
-//! `finish_reason`). Keys are compared as written, strings that are not wanted are stepped over with `memchr`,
-//! and nothing is built for them. Whatever this reader is not sure of — an escape in a key, a lone surrogate
+//! `finish_reason`). Keys are compared as written, strings that are not wanted are stepped over with
+//! `midstream-core`'s eight-bytes-at-a-time scan, and nothing is built for them. The tree of the wanted parts is
+//! written into the previous event's tree ([`pull_into`]): events of a stream have the same shape, so its vectors
+//! and strings are reused and a steady stream allocates nothing here. Whatever this reader is not sure of — an escape in a key, a lone surrogate
 //! escape, containers nested deeper than [`MAX_SKIPPED_DEPTH`], anything that is not valid JSON — it gives up on
 //! ([`Bail`]) and the caller reads the payload again with `midstream-core`, which decides. So the reading's
 //! result never depends on which reader ran: `extract`'s property tests hold the two to the same results.
@@ -25,30 +27,51 @@ type Pulled<T> = Result<T, Bail>;
 /// How deeply nested a skipped value may be (its open containers are bits of a `u128`).
 const MAX_SKIPPED_DEPTH: u32 = 128;
 
-/// How many bytes of a string are looked at one by one before a SIMD search takes over.
-const SHORT: usize = 32;
-
-/// The bytes that stop a run of string content: `"`, `\` and the control characters (not JSON inside a string).
-static STOPS: [bool; 256] = {
-    let mut stops = [false; 256];
-    let mut byte = 0;
-    while byte < 0x20 {
-        stops[byte] = true;
-        byte += 1;
-    }
-    stops[b'"' as usize] = true;
-    stops[b'\\' as usize] = true;
-    stops
-};
-
 /// The wanted parts of `data`, if it is one JSON value this reader is sure of.
+#[cfg(test)]
 pub(crate) fn pull(data: &str, want: &'static Want) -> Pulled<Json> {
+    let mut value = Json::Null;
+    pull_into(data, want, &mut value)?;
+    Ok(value)
+}
+
+/// [`pull`] written into `slot`, reusing the vectors and strings of what it holds (the previous event's tree).
+/// After a [`Bail`], `slot` holds a mix of both and must be overwritten.
+pub(crate) fn pull_into(data: &str, want: &'static Want, slot: &mut Json) -> Pulled<()> {
     let mut reader = Reader { text: data, pos: 0 };
-    let value = reader.value(want)?;
+    reader.value(want, slot)?;
     if reader.peek().is_some() {
         return Err(Bail); // something after the value
     }
-    Ok(value)
+    Ok(())
+}
+
+/// Whether `key` is `field`: compared in line (keys are a few bytes; a call to `memcmp` costs more than the
+/// comparison).
+fn same_key(field: &str, key: &str) -> bool {
+    field.len() == key.len() && field.bytes().zip(key.bytes()).all(|(a, b)| a == b)
+}
+
+/// `slot` made a string, emptied, keeping its buffer if it was one.
+fn reuse_string(slot: &mut Json) -> &mut String {
+    if !matches!(slot, Json::String(_)) {
+        *slot = Json::String(String::new());
+    }
+    let Json::String(text) = slot else {
+        unreachable!("just made a string")
+    };
+    text.clear();
+    text
+}
+
+/// `slot`'s text made a number's, keeping its buffer if it held one.
+fn write_number(slot: &mut Json, text: &str) {
+    if let Json::Number(number) = slot {
+        number.clear();
+        number.push_str(text);
+    } else {
+        *slot = Json::Number(text.to_owned());
+    }
 }
 
 struct Reader<'a> {
@@ -83,84 +106,114 @@ impl Reader<'_> {
         Ok(())
     }
 
-    /// The wanted parts of the next value.
-    fn value(&mut self, want: &'static Want) -> Pulled<Json> {
+    /// The wanted parts of the next value, written into `slot`.
+    fn value(&mut self, want: &'static Want, slot: &mut Json) -> Pulled<()> {
         match (want, self.next()?) {
-            (_, b'"') => Ok(Json::String(self.string()?)),
+            (_, b'"') => self.string(reuse_string(slot)),
             (Want::Any, b'{' | b'[') => {
                 // Kept whole: found by stepping over it, then built by midstream-core.
                 let start = self.pos;
                 self.skip()?;
-                crate::extract::extract_events(&self.text.as_bytes()[start..self.pos], &Want::Any)
-                    .ok_or(Bail)
+                *slot = crate::extract::extract_events(
+                    &self.text.as_bytes()[start..self.pos],
+                    &Want::Any,
+                )
+                .ok_or(Bail)?;
+                Ok(())
             }
-            (Want::Object(fields), b'{') => self.object(fields),
-            (Want::Array(item), b'[') => self.array(item),
+            (Want::Object(fields), b'{') => self.object(fields, slot),
+            (Want::Array(item), b'[') => self.array(item, slot),
             (_, open @ (b'{' | b'[')) => {
                 // The wrong kind of container: kept empty, its contents skipped.
                 self.skip()?;
-                Ok(if open == b'[' {
+                *slot = if open == b'[' {
                     Json::Array(Vec::new())
                 } else {
                     Json::Object(Vec::new())
-                })
+                };
+                Ok(())
             }
-            (_, b't') => self.literal("true").map(|()| Json::Bool(true)),
-            (_, b'f') => self.literal("false").map(|()| Json::Bool(false)),
-            (_, b'n') => self.literal("null").map(|()| Json::Null),
+            (_, b't') => self.literal("true").map(|()| *slot = Json::Bool(true)),
+            (_, b'f') => self.literal("false").map(|()| *slot = Json::Bool(false)),
+            (_, b'n') => self.literal("null").map(|()| *slot = Json::Null),
             _ => {
                 let start = self.pos;
                 self.number()?;
-                Ok(Json::Number(self.text[start..self.pos].to_owned()))
+                write_number(slot, &self.text[start..self.pos]);
+                Ok(())
             }
         }
     }
 
-    fn object(&mut self, fields: &'static [(&'static str, Want)]) -> Pulled<Json> {
+    fn object(&mut self, fields: &'static [(&'static str, Want)], slot: &mut Json) -> Pulled<()> {
         self.pos += 1; // {
-        let mut members = Vec::new();
+                       // The previous tree's members are overwritten in order, then cut to what this object has.
+        let mut members = match std::mem::replace(slot, Json::Null) {
+            Json::Object(members) => members,
+            _ => Vec::new(),
+        };
+        let mut count = 0;
         if self.next()? == b'}' {
             self.pos += 1;
-            return Ok(Json::Object(members));
-        }
-        loop {
-            let key = self.key()?;
-            match fields.iter().find(|(field, _)| *field == key) {
-                Some((field, want)) => {
-                    let value = self.value(want)?;
-                    members.push((Cow::Borrowed(*field), value));
+        } else {
+            loop {
+                let key = self.key()?;
+                match fields.iter().find(|(field, _)| same_key(field, key)) {
+                    Some((field, want)) => {
+                        if count == members.len() {
+                            members.push((Cow::Borrowed(*field), Json::Null));
+                        } else {
+                            members[count].0 = Cow::Borrowed(*field);
+                        }
+                        self.value(want, &mut members[count].1)?;
+                        count += 1;
+                    }
+                    None => self.skip_member()?,
                 }
-                None => self.skip()?,
-            }
-            match self.next()? {
-                b',' => self.pos += 1,
-                b'}' => {
-                    self.pos += 1;
-                    return Ok(Json::Object(members));
+                match self.next()? {
+                    b',' => self.pos += 1,
+                    b'}' => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(Bail),
                 }
-                _ => return Err(Bail),
             }
         }
+        members.truncate(count);
+        *slot = Json::Object(members);
+        Ok(())
     }
 
-    fn array(&mut self, item: &'static Want) -> Pulled<Json> {
+    fn array(&mut self, item: &'static Want, slot: &mut Json) -> Pulled<()> {
         self.pos += 1; // [
-        let mut items = Vec::new();
+        let mut items = match std::mem::replace(slot, Json::Null) {
+            Json::Array(items) => items,
+            _ => Vec::new(),
+        };
+        let mut count = 0;
         if self.next()? == b']' {
             self.pos += 1;
-            return Ok(Json::Array(items));
-        }
-        loop {
-            items.push(self.value(item)?);
-            match self.next()? {
-                b',' => self.pos += 1,
-                b']' => {
-                    self.pos += 1;
-                    return Ok(Json::Array(items));
+        } else {
+            loop {
+                if count == items.len() {
+                    items.push(Json::Null);
                 }
-                _ => return Err(Bail),
+                self.value(item, &mut items[count])?;
+                count += 1;
+                match self.next()? {
+                    b',' => self.pos += 1,
+                    b']' => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(Bail),
+                }
             }
         }
+        items.truncate(count);
+        *slot = Json::Array(items);
+        Ok(())
     }
 
     /// A member's key as written, and its colon. A key with an escape is left to the slower reading.
@@ -177,48 +230,27 @@ impl Reader<'_> {
     }
 
     /// Where the string content from `from` stops: the next `"` or `\`. A control character before it is not
-    /// JSON.
+    /// JSON, and neither is the text ending first.
     fn string_end(&self, from: usize) -> Pulled<usize> {
         let bytes = self.text.as_bytes();
-        // Most strings of an event are short (keys, ids, a few bytes of answer): a byte loop finds their end
-        // sooner than setting up a SIMD search. Past `SHORT` bytes, `memchr` takes over.
-        let short_end = bytes.len().min(from + SHORT);
-        for (at, &byte) in bytes[from..short_end].iter().enumerate() {
-            if STOPS[usize::from(byte)] {
-                return if byte < 0x20 {
-                    Err(Bail)
-                } else {
-                    Ok(from + at)
-                };
-            }
+        let end = midstream_core::find_special(bytes, from);
+        match bytes.get(end) {
+            Some(b'"' | b'\\') => Ok(end),
+            _ => Err(Bail),
         }
-        let end = short_end + memchr::memchr2(b'"', b'\\', &bytes[short_end..]).ok_or(Bail)?;
-        // Folded rather than searched: the whole run is checked in SIMD-sized steps with no branch per byte.
-        if bytes[short_end..end]
-            .iter()
-            .fold(false, |control, &byte| control | (byte < 0x20))
-        {
-            return Err(Bail);
-        }
-        Ok(end)
     }
 
-    /// The string that begins here, decoded.
-    fn string(&mut self) -> Pulled<String> {
+    /// The string that begins here, decoded into `out` (empty).
+    fn string(&mut self, out: &mut String) -> Pulled<()> {
         self.pos += 1; // "
         let bytes = self.text.as_bytes();
         let mut from = self.pos;
         let mut end = self.string_end(from)?;
-        if bytes[end] == b'"' {
-            self.pos = end + 1;
-            return Ok(self.text[from..end].to_owned());
-        }
-        let mut out = String::with_capacity(end - from + 16);
         loop {
             out.push_str(&self.text[from..end]);
             if bytes[end] == b'"' {
                 self.pos = end + 1;
-                return Ok(out);
+                return Ok(());
             }
             // A backslash: the escape after it.
             let escape = *bytes.get(end + 1).ok_or(Bail)?;
@@ -332,6 +364,16 @@ impl Reader<'_> {
         }
         self.pos = at;
         Ok(())
+    }
+
+    /// Step over an unwanted member's value: a string or a number straight away (most are: ids, names,
+    /// timestamps), anything else by [`Reader::skip`].
+    fn skip_member(&mut self) -> Pulled<()> {
+        match self.next()? {
+            b'"' => self.skip_string(),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => self.skip(),
+        }
     }
 
     /// Step over the value that begins here, checking it is JSON, without building it. Open containers are kept

@@ -35,6 +35,8 @@ pub(crate) struct ProviderReader {
     follow: Follow,
     /// Whether any followed text has been handed out.
     followed: bool,
+    /// The followed text of a read, joined (reused between reads).
+    joined: String,
     classes: [Py<PyType>; 4],
     /// An error to raise at the next read: the updates before it were handed out first (`defer`).
     deferred: Option<PyErr>,
@@ -63,6 +65,7 @@ impl ProviderReader {
             updates: Vec::new(),
             follow: Follow::Nothing,
             followed: false,
+            joined: String::new(),
             classes: [text, refusal, tool_call, finished],
             deferred: None,
         })
@@ -196,7 +199,8 @@ impl ProviderReader {
     fn hand_out(&mut self, py: Python<'_>) -> PyResult<(Py<PyList>, bool)> {
         let list = PyList::empty(py);
         let mut to_build = false;
-        let mut followed = String::new();
+        let followed = &mut self.joined;
+        followed.clear();
         for update in self.updates.drain(..) {
             let text = match (&update, self.follow) {
                 (Update::Text { choice: 0, text }, Follow::Content) => Some(text),
@@ -216,7 +220,7 @@ impl ProviderReader {
                 continue;
             }
             if !followed.is_empty() {
-                list.append(new_str(py, &followed))?;
+                list.append(new_str(py, followed))?;
                 followed.clear();
                 self.followed = true;
             }
@@ -230,7 +234,7 @@ impl ProviderReader {
             list.append(make(py, &self.classes, update)?)?;
         }
         if !followed.is_empty() {
-            list.append(new_str(py, &followed))?;
+            list.append(new_str(py, followed))?;
             self.followed = true;
         }
         Ok((list.unbind(), to_build))
