@@ -7,13 +7,16 @@ from typing_extensions import Self, disjoint_base
 
 __all__ = [
     "DEFAULT_MAX_DEPTH",
+    "UNCHANGED",
     "Event",
     "Parser",
     "ProviderReader",
+    "ReadPieces",
     "SSEDecoder",
     "SSEEvents",
     "TypedParser",
     "TypedPlan",
+    "Unchanged",
 ]
 
 DEFAULT_MAX_DEPTH: Final[int]
@@ -122,6 +125,12 @@ class ProviderReader:
 
     def __new__(cls, provider: str, text: type, refusal: type, tool_call: type, finished: type) -> Self: ...
     def read(self, chunk: bytes | bytearray | memoryview | str) -> list[Any]: ...
+    def read_into(
+        self, chunk: bytes | bytearray | memoryview | str, parser: TypedParser, keep: list[str] | None = None
+    ) -> Any:
+        """``read``, the followed text fed straight into ``parser`` (and appended to ``keep`` first): the new
+        partial if it changed, ``UNCHANGED`` if not; ``ReadPieces`` (nothing fed) when the read gave more than the
+        followed text."""
     def read_payload(self, data: str, event: str | None = None) -> list[Any]: ...
     def end(self) -> list[Any]: ...
     def defer(self, error: BaseException) -> None: ...
@@ -137,6 +146,19 @@ class ProviderReader:
     def follow(self) -> Literal["content", "tool"] | None: ...
     @follow.setter
     def follow(self, what: Literal["content", "tool"] | None) -> None: ...
+
+@final
+class ReadPieces:
+    """What ``ProviderReader.read_into`` gives for a read with more than the followed text: ``read``'s list."""
+
+    @property
+    def items(self) -> list[Any]: ...
+
+@final
+class Unchanged:
+    """The type of ``UNCHANGED``: ``ProviderReader.read_into``'s "the partial did not change"."""
+
+UNCHANGED: Unchanged
 
 @final
 class SSEEvents:

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Generator, Iterable, I
 from itertools import chain
 from typing import Any, Generic, TypeVar, overload
 
-from midstream._native import DEFAULT_MAX_DEPTH
+from midstream._native import DEFAULT_MAX_DEPTH, UNCHANGED, ReadPieces
 from midstream.providers.follow import AnswerText
 from midstream.providers.source import async_source_items, source_items
 from midstream.pydantic import ItemReader, ModelStream
@@ -67,9 +67,21 @@ class PartialStream(Generic[T]):
                     if take_changed():
                         yield partial  # type: ignore[misc]
             elif answer.raw is not None:  # raw SSE bytes: one call into the Rust reader per read
-                raw, take = answer.raw, answer.follower.take
+                raw, raw_into, take = answer.raw, answer.raw_into, answer.follower.take
+                engine = model.native_engine
                 for item in chain((first,), items):
-                    pieces = raw(item)
+                    if engine is not None and raw_into is not None:
+                        # The common read: its text goes from the Rust reader into the native engine, and what
+                        # comes back is the new partial (or UNCHANGED); anything else comes back as ReadPieces.
+                        got = raw_into(item, engine)
+                        if got is UNCHANGED:
+                            continue
+                        if type(got) is not ReadPieces:
+                            yield got
+                            continue
+                        pieces = got.items
+                    else:
+                        pieces = raw(item)
                     if not pieces:
                         continue
                     for text in pieces if len(pieces) == 1 and type(pieces[0]) is str else take(pieces):

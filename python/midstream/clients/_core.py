@@ -20,7 +20,7 @@ from typing import Any, Generic, Literal, NoReturn, Protocol, TypeVar
 import pydantic
 
 from midstream._errors import IncompleteJSONError, JSONError
-from midstream._native import Parser
+from midstream._native import UNCHANGED, Parser, ReadPieces
 from midstream.clients._schema import Target
 from midstream.providers import Finished, ToolCallDelta
 from midstream.providers.follow import Follower
@@ -116,6 +116,7 @@ class Attempt:
         self._reader = EventReader(dialect.provider)
         assert self._reader.reader is not None  # the dialect names its provider
         self._read_raw = self._reader.reader.read  # a piece of the raw body: straight to the Rust reader
+        self._read_into = self._reader.reader.read_into
         self.response = Response(self._reader)
         self._follower = Follower(reader=self._reader)
         self._model: ModelStream[Any] = ModelStream(target.stream_type, fail_fast=fail_fast)
@@ -143,58 +144,52 @@ class Attempt:
     def outputs(self, body: Iterable[bytes]) -> Iterator[Any]:
         """The outputs of the whole raw body, read by ``body``'s pieces, then of its end.
 
-        The loop ``event`` would make per piece, with the common case inlined: a piece whose only output is text of
-        the answer goes from the Rust reader to the typed layer with no Python frame of ours (a read costs less
-        than the HTTP client's own work for it)."""
-        if self._items is not None:
+        The loop ``event`` would make per piece, with the common case done natively: when the native engine follows
+        the answer, a piece whose only output is text of the answer goes from the Rust reader into the engine (and
+        onto the kept text) in one call, ``read_into``, with no Python frame of ours (a read costs less than the
+        HTTP client's own work for it); what comes back is the new partial, ``UNCHANGED``, or ``ReadPieces`` for
+        the rest."""
+        engine = self._model.native_engine
+        if self._items is not None or engine is None:
             for piece in body:
                 yield from self.event(piece)
             yield from self.end()
             return
-        read_raw, keep = self._read_raw, self.response.chunks.append
-        model, unwrap = self._model, self.target.unwrap
-        feed, take_changed = model.feed, model.take_changed
+        read_into, kept, unwrap = self._read_into, self.response.chunks, self.target.unwrap
         try:
             for piece in body:
-                pieces = read_raw(piece)
-                if not pieces:
+                got = read_into(piece, engine, kept)
+                if got is UNCHANGED:
                     continue
-                if len(pieces) == 1 and type(pieces[0]) is str:  # text of the answer, already followed
-                    keep(pieces[0])
-                    partial = feed(pieces[0])
-                    if take_changed():
-                        yield unwrap(partial)
+                if type(got) is ReadPieces:
+                    yield from self._feed(self._follower.take(self._observed(got.items)))
                 else:
-                    yield from self._feed(self._follower.take(self._observed(pieces)))
+                    yield unwrap(got)
         except (pydantic.ValidationError, JSONError) as error:
             self._raise_converted(error)
         yield from self.end()
 
     async def aoutputs(self, body: AsyncIterable[bytes]) -> AsyncIterator[Any]:
         """``outputs`` for a body read asynchronously."""
-        if self._items is not None:
+        engine = self._model.native_engine
+        if self._items is not None or engine is None:
             async for piece in body:
                 for output in self.event(piece):
                     yield output
             for output in self.end():
                 yield output
             return
-        read_raw, keep = self._read_raw, self.response.chunks.append
-        model, unwrap = self._model, self.target.unwrap
-        feed, take_changed = model.feed, model.take_changed
+        read_into, kept, unwrap = self._read_into, self.response.chunks, self.target.unwrap
         try:
             async for piece in body:
-                pieces = read_raw(piece)
-                if not pieces:
+                got = read_into(piece, engine, kept)
+                if got is UNCHANGED:
                     continue
-                if len(pieces) == 1 and type(pieces[0]) is str:  # text of the answer, already followed
-                    keep(pieces[0])
-                    partial = feed(pieces[0])
-                    if take_changed():
-                        yield unwrap(partial)
-                else:
-                    for output in self._feed(self._follower.take(self._observed(pieces))):
-                        yield output
+                if type(got) is not ReadPieces:
+                    yield unwrap(got)
+                    continue
+                for output in self._feed(self._follower.take(self._observed(got.items))):
+                    yield output
         except (pydantic.ValidationError, JSONError) as error:
             self._raise_converted(error)
         for output in self.end():

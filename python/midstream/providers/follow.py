@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from midstream._errors import RefusalError
 from midstream._fenced import FencedJSON
@@ -31,6 +31,9 @@ from midstream.providers._content_start import JSON, PROSE, ContentStart
 from midstream.providers._updates import Finished, RefusalDelta, TextDelta, ToolCallDelta
 from midstream.providers.reader import Piece
 from midstream.providers.source import AsyncSource, EventReader, Source, async_source_items, is_text_chunk, source_items
+
+if TYPE_CHECKING:
+    from midstream._native import TypedParser
 
 Chunk = bytes | bytearray | memoryview | str
 
@@ -167,10 +170,13 @@ class AnswerText:
         self.follower = Follower(fenced=fenced, reader=self.events)
         #: raw SSE bytes: the Rust reader's ``read`` (its pieces go to ``follower.take`` unless they are one ``str``)
         self.raw: Callable[[Any], list[Any]] | None = None
+        #: raw SSE bytes: the Rust reader's ``read_into`` (the followed text fed straight into a native engine)
+        self.raw_into: Callable[[Any, TypedParser], Any] | None = None
         if self.plain:
             self.read = self._plain  # type: ignore[method-assign]
         elif is_text_chunk(first) and self.events.reader is not None:
             self.raw = self.events.reader.read
+            self.raw_into = self.events.reader.read_into
             self.read = self._raw  # type: ignore[method-assign]
 
     def read(self, item: Any) -> list[Chunk]:

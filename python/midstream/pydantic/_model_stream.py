@@ -105,6 +105,13 @@ class ModelStream(Generic[T]):
         """Whether the native engine follows this type (else the Python one: same results, more Python per value)."""
         return isinstance(self._engine, TypedParser)
 
+    @property
+    def native_engine(self) -> TypedParser | None:
+        """The native engine, for native code that feeds it directly (``ProviderReader.read_into``: a read's text
+        from the provider reader to the partial with no Python in between); ``None`` when the Python engine
+        follows the type. Feeding it is feeding this stream."""
+        return self._engine if isinstance(self._engine, TypedParser) else None
+
     # -------------------------------------------------------------------------------------------------------------
     # feeding
 

@@ -22,6 +22,9 @@ fn _native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<sse::SseDecoder>()?;
     module.add_class::<sse::SseEvents>()?;
     module.add_class::<providers::ProviderReader>()?;
+    module.add_class::<providers::ReadPieces>()?;
+    module.add_class::<providers::Unchanged>()?;
+    module.add("UNCHANGED", providers::unchanged(module.py()))?;
     module.add("DEFAULT_MAX_DEPTH", midstream_core::DEFAULT_MAX_DEPTH)?;
     Ok(())
 }

@@ -16,6 +16,7 @@ use pyo3::types::{PyList, PyTuple, PyType};
 use crate::chunks::{read_chunk, Chunk};
 use crate::sse::without_surrogates;
 use crate::strings::new_str;
+use crate::typed::TypedParser;
 
 /// What the caller follows: its text is handed out as `str`.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -122,14 +123,59 @@ impl ProviderReader {
 
     /// Take the next piece of the raw SSE stream; return what the events it completes carry (often nothing).
     fn read(slf: &Bound<'_, Self>, chunk: &Bound<'_, PyAny>) -> PyResult<Py<PyList>> {
-        Self::step(slf, |reader, updates| {
-            match read_chunk(chunk)? {
-                Chunk::Bytes(bytes) => reader.feed(&bytes, updates),
-                Chunk::Text(text) => reader.feed_str(text, updates),
-                // Each lone surrogate becomes U+FFFD, as in `SSEDecoder`.
-                Chunk::Surrogates(text) => reader.feed_str(&without_surrogates(text)?, updates),
+        Self::step(slf, |reader, updates| feed_chunk(reader, chunk, updates))
+    }
+
+    /// `read`, with the common case done here: when all the read gives is text of the followed output, that text
+    /// goes straight into `parser` (the typed engine of the answer), and the result is the new partial if it
+    /// changed, else `UNCHANGED` (also for a read that completes no event). Otherwise nothing is fed, and the
+    /// result is `ReadPieces` holding the list `read` would have returned, for the caller to handle. The text fed
+    /// is appended to `keep` first, if given (the clients keep the answer's text for re-asking).
+    #[pyo3(signature = (chunk, parser, keep=None))]
+    fn read_into(
+        slf: &Bound<'_, Self>,
+        chunk: &Bound<'_, PyAny>,
+        parser: &Bound<'_, TypedParser>,
+        keep: Option<&Bound<'_, PyList>>,
+    ) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let text = {
+            let mut guard = slf.try_borrow_mut()?;
+            if let Some(error) = guard.deferred.take() {
+                return Err(error);
             }
-            Ok(())
+            let this = &mut *guard;
+            feed_chunk(&mut this.reader, chunk, &mut this.updates)?;
+            if this.updates.is_empty() {
+                return Ok(unchanged(py));
+            }
+            if !this.only_followed() {
+                let (list, to_build) = this.hand_out(py)?;
+                drop(guard); // `_built` is a method of this reader
+                let items = finish_building(slf, list, to_build)?;
+                return Ok(Py::new(py, ReadPieces { items })?.into_any());
+            }
+            let joined = &mut this.joined;
+            joined.clear();
+            for update in this.updates.drain(..) {
+                if let Some(text) = followed_text(this.follow, &update) {
+                    joined.push_str(text);
+                }
+            }
+            if joined.is_empty() {
+                return Ok(unchanged(py));
+            }
+            this.followed = true;
+            new_str(py, joined)
+        };
+        if let Some(keep) = keep {
+            keep.append(&text)?;
+        }
+        let partial = TypedParser::feed(parser, &text)?;
+        Ok(if parser.try_borrow_mut()?.take_changed_flag() {
+            partial
+        } else {
+            unchanged(py)
         })
     }
 
@@ -176,7 +222,78 @@ fn finish_building(
         .unbind())
 }
 
+/// What `ProviderReader.read_into` returns when the read gave more than the followed text: the list `read` would
+/// have returned, nothing of it fed.
+#[pyclass(module = "midstream._native", name = "ReadPieces", frozen)]
+pub(crate) struct ReadPieces {
+    #[pyo3(get)]
+    items: Py<PyList>,
+}
+
+/// `read_into`'s "nothing changed": a singleton (a partial can be any value, `None` included).
+#[pyclass(module = "midstream._native", name = "Unchanged", frozen)]
+pub(crate) struct Unchanged;
+
+#[pymethods]
+impl Unchanged {
+    fn __repr__(&self) -> &'static str {
+        "UNCHANGED"
+    }
+}
+
+static UNCHANGED: pyo3::sync::PyOnceLock<Py<Unchanged>> = pyo3::sync::PyOnceLock::new();
+
+/// The one `Unchanged` instance (`midstream._native.UNCHANGED`).
+pub(crate) fn unchanged(py: Python<'_>) -> Py<PyAny> {
+    UNCHANGED
+        .get_or_init(py, || {
+            Py::new(py, Unchanged).expect("allocating the UNCHANGED singleton")
+        })
+        .clone_ref(py)
+        .into_any()
+}
+
+/// The followed text an update carries, if it is the followed output's.
+fn followed_text(follow: Follow, update: &Update) -> Option<&String> {
+    match (update, follow) {
+        (Update::Text { choice: 0, text }, Follow::Content) => Some(text),
+        (
+            Update::ToolCall {
+                choice: 0,
+                index: 0,
+                arguments,
+                ..
+            },
+            Follow::Tool,
+        ) => Some(arguments),
+        _ => None,
+    }
+}
+
+/// Feed one chunk of the raw body (bytes or text) to the Rust reader.
+fn feed_chunk(
+    reader: &mut Reader,
+    chunk: &Bound<'_, PyAny>,
+    updates: &mut Vec<Update>,
+) -> PyResult<()> {
+    match read_chunk(chunk)? {
+        Chunk::Bytes(bytes) => reader.feed(&bytes, updates),
+        Chunk::Text(text) => reader.feed_str(text, updates),
+        // Each lone surrogate becomes U+FFFD, as in `SSEDecoder`.
+        Chunk::Surrogates(text) => reader.feed_str(&without_surrogates(text)?, updates),
+    }
+    Ok(())
+}
+
 impl ProviderReader {
+    /// Whether every update gathered is text of the followed output (so `hand_out` gives one `str`).
+    fn only_followed(&self) -> bool {
+        let follow = self.follow;
+        self.updates
+            .iter()
+            .all(|update| followed_text(follow, update).is_some())
+    }
+
     /// One call of `read`, `read_payload` or `end`: a deferred error first, then `feed` on the Rust reader, then
     /// what it gathered handed out (through the subclass's `_built` when something is Python's to build).
     fn step(
@@ -202,20 +319,7 @@ impl ProviderReader {
         let followed = &mut self.joined;
         followed.clear();
         for update in self.updates.drain(..) {
-            let text = match (&update, self.follow) {
-                (Update::Text { choice: 0, text }, Follow::Content) => Some(text),
-                (
-                    Update::ToolCall {
-                        choice: 0,
-                        index: 0,
-                        arguments,
-                        ..
-                    },
-                    Follow::Tool,
-                ) => Some(arguments),
-                _ => None,
-            };
-            if let Some(text) = text {
+            if let Some(text) = followed_text(self.follow, &update) {
                 followed.push_str(text);
                 continue;
             }

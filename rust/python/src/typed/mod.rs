@@ -82,7 +82,7 @@ impl TypedParser {
     }
 
     /// Parse the next chunk; return the partial (`None` until the root value has begun).
-    fn feed(slf: &Bound<'_, Self>, chunk: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+    pub(crate) fn feed(slf: &Bound<'_, Self>, chunk: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let py = slf.py();
         let mut this = slf.try_borrow_mut().map_err(|_| in_use())?;
         if let Some(error) = &this.broken {
@@ -175,6 +175,11 @@ impl TypedParser {
 }
 
 impl TypedParser {
+    /// `take_changed` for the native callers (`ProviderReader.read_into`).
+    pub(crate) fn take_changed_flag(&mut self) -> bool {
+        std::mem::take(&mut self.builder.changed)
+    }
+
     /// The one-chunk path: a document that arrives whole in the first chunk is validated by the type's own JSON
     /// validator in one call (pydantic-core parses and validates it natively), after the core has checked it is
     /// one whole JSON document by midstream's rules. Nothing of it is built twice, and its untyped value only if
