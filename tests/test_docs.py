@@ -84,6 +84,7 @@ def test_module_docstring_examples() -> None:
     import midstream.bench
     import midstream.bench.chunking
     import midstream.bench.workloads
+    import midstream.patch
     import midstream.pydantic._model_stream
     import midstream.sse
     import midstream.streams
@@ -93,6 +94,7 @@ def test_module_docstring_examples() -> None:
     attempted = 0
     modules = (
         midstream._from_json,
+        midstream.patch,
         midstream.pydantic._model_stream,
         midstream.streams,
         midstream.sse,
