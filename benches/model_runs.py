@@ -31,10 +31,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import midstream
+import parser_runs
 from instructor.dsl.partial import Partial as InstructorPartial
 from midstream.bench import NETWORK_SIZED, TOKEN_SIZED, cut
 from midstream.bench.schemas import WIDE_FIELDS, WIDE_NESTED, WideSchema
@@ -233,10 +233,4 @@ def wide_shape(smoke: bool) -> tuple[int, int]:
 
 
 def versions() -> dict[str, str]:
-    out = {}
-    for name in ("midstream", "pydantic", "pydantic_core", "instructor", "jiter"):
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "not installed"
-    return out
+    return parser_runs.versions(("midstream", "pydantic", "pydantic_core", "instructor", "jiter"))

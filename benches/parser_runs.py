@@ -127,9 +127,10 @@ def ijson_value(chunks: Sequence[bytes]) -> Any:
     return builder.value
 
 
-def versions() -> dict[str, str]:
+def versions(names: tuple[str, ...] = ("midstream", "jiter", "ijson", "orjson")) -> dict[str, str]:
+    """The installed version of each distribution in ``names`` (``"not installed"`` for one that is not)."""
     out = {}
-    for name in ("midstream", "jiter", "ijson", "orjson"):
+    for name in names:
         try:
             out[name] = version(name)
         except PackageNotFoundError:

@@ -8,12 +8,12 @@ answer is followed) as ``ReadPieces``, exactly the list ``read`` gives, nothing 
 
 from __future__ import annotations
 
-import itertools
 import json
 from typing import Any, Literal
 
 import midstream
 import pytest
+from _support import split_at
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from midstream._native import UNCHANGED, ReadPieces
@@ -51,11 +51,6 @@ ANSWER = json.dumps(
 BODY = chat_stream(ANSWER, seed=3)
 
 
-def _cut(data: bytes, cuts: list[int]) -> list[bytes]:
-    points = sorted({0, len(data), *(cut % (len(data) + 1) for cut in cuts)})
-    return [data[a:b] for a, b in itertools.pairwise(points) if b > a]
-
-
 def _content(event: bytes) -> str:
     data = event.decode().removeprefix("data: ").strip()
     if data == "[DONE]":
@@ -70,14 +65,14 @@ def _partials(model: midstream.ModelStream[Any], reads: list[bytes]) -> list[Any
 def test_the_native_path_is_taken_and_gives_the_answer() -> None:
     model = midstream.ModelStream(Catalog)
     assert model.native_engine is not None
-    partials = _partials(model, _cut(BODY, list(range(0, len(BODY), 97))))
+    partials = _partials(model, split_at(BODY, list(range(0, len(BODY), 97))))
     assert partials[-1] == Catalog.model_validate_json(ANSWER).model_dump()
 
 
 @settings(max_examples=60, deadline=None)
 @given(cuts=st.lists(st.integers(min_value=0, max_value=len(BODY)), max_size=40))
 def test_same_partials_as_the_python_route_at_every_cut(cuts: list[int]) -> None:
-    reads = _cut(BODY, cuts)
+    reads = split_at(BODY, cuts)
     native = _partials(midstream.ModelStream(Catalog), reads)
     python = _partials(midstream.ModelStream(Catalog, engine="python"), reads)
     assert native == python
@@ -152,5 +147,5 @@ def test_a_deferred_error_is_raised_by_read_into() -> None:
 def test_the_python_engine_reads_the_same_stream() -> None:
     model = midstream.ModelStream(Catalog, engine="python")
     assert model.native_engine is None
-    partials = _partials(model, _cut(BODY, list(range(0, len(BODY), 61))))
+    partials = _partials(model, split_at(BODY, list(range(0, len(BODY), 61))))
     assert partials[-1] == Catalog.model_validate_json(ANSWER).model_dump()

@@ -128,8 +128,6 @@ def apply(doc: Any, ops: Sequence[Op] | Sequence[dict[str, Any]]) -> Any:
     for index, op in enumerate(ops):
         try:
             _apply_one(root, owned, op)
-        except PatchError:
-            raise
         except (KeyError, IndexError, TypeError, ValueError) as error:
             raise PatchError(index, op, str(error) or type(error).__name__) from None
     return root[0]

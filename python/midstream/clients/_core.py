@@ -161,10 +161,10 @@ class Attempt:
                 got = read_into(piece, engine, kept)
                 if got is UNCHANGED:
                     continue
-                if type(got) is ReadPieces:
-                    yield from self._feed(self._follower.take(self._observed(got.items)))
-                else:
+                if type(got) is not ReadPieces:
                     yield unwrap(got)
+                    continue
+                yield from self._feed(self._follower.take(self._observed(got.items)))
         except (pydantic.ValidationError, JSONError) as error:
             self._raise_converted(error)
         yield from self.end()

@@ -37,7 +37,6 @@ export function applyPatch(doc, ops) {
     try {
       applyOne(root, owned, op);
     } catch (error) {
-      if (error instanceof PatchError && error.index >= 0) throw error;
       throw new PatchError(error.message, index, op);
     }
   });

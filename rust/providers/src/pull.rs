@@ -6,9 +6,9 @@
 //! `finish_reason`). Keys are compared as written, strings that are not wanted are stepped over with
 //! `midstream-core`'s eight-bytes-at-a-time scan, and nothing is built for them. The tree of the wanted parts is
 //! written into the previous event's tree ([`pull_into`]): events of a stream have the same shape, so its vectors
-//! and strings are reused and a steady stream allocates nothing here. Whatever this reader is not sure of — an escape in a key, a lone surrogate
-//! escape, containers nested deeper than [`MAX_SKIPPED_DEPTH`], anything that is not valid JSON — it gives up on
-//! ([`Bail`]) and the caller reads the payload again with `midstream-core`, which decides. So the reading's
+//! and strings are reused and a steady stream allocates nothing here. Whatever this reader is not sure of — an
+//! escape in a key, a lone surrogate escape, containers nested deeper than [`MAX_SKIPPED_DEPTH`], anything that
+//! is not valid JSON — it gives up on ([`Bail`]) and the caller reads the payload again with `midstream-core`, which decides. So the reading's
 //! result never depends on which reader ran: `extract`'s property tests hold the two to the same results.
 //!
 //! Recursion follows the `Want` tree, whose depth the provider fixes; skipped values are stepped over with an
@@ -50,6 +50,14 @@ pub(crate) fn pull_into(data: &str, want: &'static Want, slot: &mut Json) -> Pul
 /// comparison).
 fn same_key(field: &str, key: &str) -> bool {
     field.len() == key.len() && field.bytes().zip(key.bytes()).all(|(a, b)| a == b)
+}
+
+/// Item `count` of `items`, the previous tree's if it had one, else a new one made by `blank`.
+fn next_slot<T>(items: &mut Vec<T>, count: usize, blank: impl FnOnce() -> T) -> &mut T {
+    if count == items.len() {
+        items.push(blank());
+    }
+    &mut items[count]
 }
 
 /// `slot` made a string, emptied, keeping its buffer if it was one.
@@ -146,74 +154,62 @@ impl Reader<'_> {
     }
 
     fn object(&mut self, fields: &'static [(&'static str, Want)], slot: &mut Json) -> Pulled<()> {
-        self.pos += 1; // {
-                       // The previous tree's members are overwritten in order, then cut to what this object has.
+        // The previous tree's members are overwritten in order, then cut to what this object has.
         let mut members = match std::mem::replace(slot, Json::Null) {
             Json::Object(members) => members,
             _ => Vec::new(),
         };
         let mut count = 0;
-        if self.next()? == b'}' {
-            self.pos += 1;
-        } else {
-            loop {
-                let key = self.key()?;
-                match fields.iter().find(|(field, _)| same_key(field, key)) {
-                    Some((field, want)) => {
-                        if count == members.len() {
-                            members.push((Cow::Borrowed(*field), Json::Null));
-                        } else {
-                            members[count].0 = Cow::Borrowed(*field);
-                        }
-                        self.value(want, &mut members[count].1)?;
-                        count += 1;
-                    }
-                    None => self.skip_member()?,
-                }
-                match self.next()? {
-                    b',' => self.pos += 1,
-                    b'}' => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return Err(Bail),
-                }
-            }
-        }
+        self.items(b'}', |reader| {
+            let key = reader.key()?;
+            let Some((field, want)) = fields.iter().find(|(field, _)| same_key(field, key)) else {
+                return reader.skip_member();
+            };
+            let member = next_slot(&mut members, count, || (Cow::Borrowed(*field), Json::Null));
+            member.0 = Cow::Borrowed(*field);
+            count += 1;
+            reader.value(want, &mut member.1)
+        })?;
         members.truncate(count);
         *slot = Json::Object(members);
         Ok(())
     }
 
     fn array(&mut self, item: &'static Want, slot: &mut Json) -> Pulled<()> {
-        self.pos += 1; // [
         let mut items = match std::mem::replace(slot, Json::Null) {
             Json::Array(items) => items,
             _ => Vec::new(),
         };
         let mut count = 0;
-        if self.next()? == b']' {
-            self.pos += 1;
-        } else {
-            loop {
-                if count == items.len() {
-                    items.push(Json::Null);
-                }
-                self.value(item, &mut items[count])?;
-                count += 1;
-                match self.next()? {
-                    b',' => self.pos += 1,
-                    b']' => {
-                        self.pos += 1;
-                        break;
-                    }
-                    _ => return Err(Bail),
-                }
-            }
-        }
+        self.items(b']', |reader| {
+            let slot = next_slot(&mut items, count, || Json::Null);
+            count += 1;
+            reader.value(item, slot)
+        })?;
         items.truncate(count);
         *slot = Json::Array(items);
         Ok(())
+    }
+
+    /// The members or items of the container that opens here, up to `close`, each read by `each`; the commas
+    /// between them checked.
+    fn items(&mut self, close: u8, mut each: impl FnMut(&mut Self) -> Pulled<()>) -> Pulled<()> {
+        self.pos += 1; // { or [
+        if self.next()? == close {
+            self.pos += 1;
+            return Ok(());
+        }
+        loop {
+            each(self)?;
+            match self.next()? {
+                b',' => self.pos += 1,
+                byte if byte == close => {
+                    self.pos += 1;
+                    return Ok(());
+                }
+                _ => return Err(Bail),
+            }
+        }
     }
 
     /// A member's key as written, and its colon. A key with an escape is left to the slower reading.

@@ -140,12 +140,8 @@ impl ProviderReader {
     ) -> PyResult<Py<PyAny>> {
         let py = slf.py();
         let text = {
-            let mut guard = slf.try_borrow_mut()?;
-            if let Some(error) = guard.deferred.take() {
-                return Err(error);
-            }
+            let mut guard = Self::fed(slf, |reader, updates| feed_chunk(reader, chunk, updates))?;
             let this = &mut *guard;
-            feed_chunk(&mut this.reader, chunk, &mut this.updates)?;
             if this.updates.is_empty() {
                 return Ok(unchanged(py));
             }
@@ -294,22 +290,29 @@ impl ProviderReader {
             .all(|update| followed_text(follow, update).is_some())
     }
 
-    /// One call of `read`, `read_payload` or `end`: a deferred error first, then `feed` on the Rust reader, then
-    /// what it gathered handed out (through the subclass's `_built` when something is Python's to build).
+    /// One call of `read`, `read_payload` or `end`: `fed`, then what it gathered handed out (through the
+    /// subclass's `_built` when something is Python's to build).
     fn step(
         slf: &Bound<'_, Self>,
         feed: impl FnOnce(&mut Reader, &mut Vec<Update>) -> PyResult<()>,
     ) -> PyResult<Py<PyList>> {
-        let (list, to_build) = {
-            let mut this = slf.try_borrow_mut()?;
-            if let Some(error) = this.deferred.take() {
-                return Err(error);
-            }
-            let this = &mut *this;
-            feed(&mut this.reader, &mut this.updates)?;
-            this.hand_out(slf.py())?
-        };
+        let (list, to_build) = Self::fed(slf, feed)?.hand_out(slf.py())?;
         finish_building(slf, list, to_build)
+    }
+
+    /// The start of every read: a deferred error raised first, then `feed` on the Rust reader, gathering into
+    /// `updates`; the reader stays borrowed for what the caller does with them.
+    fn fed<'py>(
+        slf: &Bound<'py, Self>,
+        feed: impl FnOnce(&mut Reader, &mut Vec<Update>) -> PyResult<()>,
+    ) -> PyResult<PyRefMut<'py, Self>> {
+        let mut guard = slf.try_borrow_mut()?;
+        if let Some(error) = guard.deferred.take() {
+            return Err(error);
+        }
+        let this = &mut *guard;
+        feed(&mut this.reader, &mut this.updates)?;
+        Ok(guard)
     }
 
     /// The updates gathered, as Python objects, the followed text joined; and whether any is a tuple to build.

@@ -169,13 +169,16 @@ impl TypedParser {
     /// call instead of reading `changed` and setting it back: what a loop handing out changed partials does
     /// after every feed.
     fn take_changed(slf: &Bound<'_, Self>) -> PyResult<bool> {
-        let mut this = slf.try_borrow_mut().map_err(|_| in_use())?;
-        Ok(std::mem::take(&mut this.builder.changed))
+        Ok(slf
+            .try_borrow_mut()
+            .map_err(|_| in_use())?
+            .take_changed_flag())
     }
 }
 
 impl TypedParser {
-    /// `take_changed` for the native callers (`ProviderReader.read_into`).
+    /// Whether the partial changed since this was last asked, clearing the flag (`take_changed`; also for the
+    /// native callers: `ProviderReader.read_into`).
     pub(crate) fn take_changed_flag(&mut self) -> bool {
         std::mem::take(&mut self.builder.changed)
     }
