@@ -205,3 +205,17 @@ def run_interleaved(*targets: Callable[[], None]) -> None:
             thread.join()
     finally:
         sys.setswitchinterval(old_interval)
+
+
+def patched(events: Iterable[tuple[str, Any]]) -> list[Any]:
+    """The document after each ``patch`` event of ``(event, data)`` pairs, every batch applied in turn from ``None``
+    (as midstream.js builds it in a page)."""
+    from midstream.patch import apply
+
+    doc: Any = None
+    docs = []
+    for kind, batch in events:
+        if kind == "patch":
+            doc = apply(doc, batch)
+            docs.append(doc)
+    return docs

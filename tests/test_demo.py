@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _support import STREAMS
+from _support import STREAMS, patched
 from midstream import demo, demo_web
 from midstream.testing import recorded_streams
 
@@ -181,14 +181,16 @@ def web_demo() -> Iterator[str]:
 
 
 def ask_for_ideas(address: str, topic: str, count: int) -> tuple[list[list[dict[str, Any]]], list[dict[str, Any]]]:
-    """POST /ideas as the page does: the partial lists, then the ``done`` list."""
+    """POST /ideas as the page does: the partial lists (every ``patch`` batch applied in turn), then the ``done``
+    list."""
     connection = http.client.HTTPConnection(address, timeout=30)
     body = json.dumps({"topic": topic, "count": count})
     connection.request("POST", "/ideas", body=body, headers={"content-type": "application/json"})
     response = connection.getresponse()
     text = response.read().decode()
     assert response.status == 200, text
-    partials = [json.loads(line[6:]) for line in text.split("event: done")[0].splitlines() if line.startswith("data: ")]
+    batches = [json.loads(line[6:]) for line in text.split("event: done")[0].splitlines() if line.startswith("data: ")]
+    partials = patched(("patch", batch) for batch in batches)
     done = json.loads(text.split("event: done\ndata: ")[1].split("\n")[0])
     return partials, done
 

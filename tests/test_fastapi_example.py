@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _support import patched
 from midstream.testing import ReplayServer, chat_stream
 
 openai = pytest.importorskip("openai")
@@ -131,10 +132,12 @@ def running(
         yield address, upstream
 
 
-def post(address: str, body: Any, headers: dict[str, str] | None = None) -> http.client.HTTPResponse:
+def post(
+    address: str, body: Any, headers: dict[str, str] | None = None, path: str = "/ideas"
+) -> http.client.HTTPResponse:
     host, port = address.split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=10)
-    connection.request("POST", "/ideas", json.dumps(body), {"content-type": "application/json", **(headers or {})})
+    connection.request("POST", path, json.dumps(body), {"content-type": "application/json", **(headers or {})})
     return connection.getresponse()
 
 
@@ -184,9 +187,14 @@ def test_partials_grow_then_done_carries_the_validated_list() -> None:
         assert response.getheader("x-accel-buffering") == "no"
         events = read_events(response)
 
-    data = [value for kind, value in events if kind == "message"]
-    assert [kind for kind, _ in events] == ["message"] * len(data) + ["done"]
+    data = patched(events)
+    assert [kind for kind, _ in events] == ["patch"] * len(data) + ["done"]
     assert len(data) > 20  # not throttled: one event per change
+    # The first batch sets the whole list; after it, strings grow by appends, items are added, nothing is resent.
+    first, *rest = [value for kind, value in events if kind == "patch"]
+    assert [op["op"] for op in first] == ["replace"] and first[0]["path"] == ""
+    assert {op["op"] for batch in rest for op in batch} <= {"append", "add", "replace"}
+    assert all(op["op"] != "replace" or op["path"].count("/") == 2 for batch in rest for op in batch)
     assert [len(ideas) for ideas in data] == sorted(len(ideas) for ideas in data)
     assert all(is_prefix_of(ideas, IDEAS) for ideas in data)
     assert data[-1] == IDEAS
@@ -196,6 +204,28 @@ def test_partials_grow_then_done_carries_the_validated_list() -> None:
     assert request["stream"] is True and request["model"] == "gpt-4o-mini"
     assert "exactly 4 ideas about: small towns" in request["messages"][-1]["content"]
     assert upstream.completed == {0: True}
+
+
+def test_snapshots_mode_sends_the_same_lists_whole_in_more_bytes() -> None:
+    """``?mode=snapshots``: partial lists sent whole, each a prefix of the final; more bytes per event than patches
+    (how many partials a run sees depends on how the upstream's chunks arrive, so per event)."""
+    sizes = {}
+    seen = {}
+    for mode in ("patches", "snapshots"):
+        with running(openai_body({"items": IDEAS})) as (address, _):
+            response = post(address, {"topic": "small towns", "count": 4}, path=f"/ideas?mode={mode}")
+            raw = response.read()
+        sizes[mode] = len(raw)
+        lines = raw.decode().split("\n\n")
+        events = [(block.split("\n")[0][7:], json.loads(block.split("\n")[1][6:])) for block in lines if block]
+        seen[mode] = events
+    snapshots = [value for kind, value in seen["snapshots"] if kind == "snapshot"]
+    assert [kind for kind, _ in seen["snapshots"]] == ["snapshot"] * len(snapshots) + ["done"]
+    assert len(snapshots) > 20 and all(is_prefix_of(ideas, IDEAS) for ideas in snapshots)
+    assert snapshots[-1] == patched(seen["patches"])[-1] == IDEAS
+    assert seen["snapshots"][-1] == seen["patches"][-1] == ("done", IDEAS)
+    per_event = {mode: sizes[mode] / len(seen[mode]) for mode in sizes}
+    assert per_event["patches"] * 2 < per_event["snapshots"], (sizes, per_event)
 
 
 def test_invalid_body_is_422_and_no_request_goes_upstream() -> None:
@@ -226,7 +256,7 @@ def test_throttled_stream_sends_fewer_partials_and_always_the_last() -> None:
     with running(body, throttle=0.1) as (address, _):
         events = read_events(post(address, {"topic": "small towns", "count": 4}))
 
-    data = [value for kind, value in events if kind == "message"]
+    data = patched(events)
     # The upstream takes ~0.6 s: about six partials at 0.1 s, against one per chunk (~80) unthrottled.
     assert 2 <= len(data) <= 15 < partials
     assert all(is_prefix_of(ideas, IDEAS) for ideas in data)
@@ -359,7 +389,7 @@ def test_errors_are_sent_as_error_events(body: bytes, kind: str) -> None:
         events = read_events(post(address, {"topic": "small towns", "count": 4}))
     assert events[-1][0] == "error"
     assert events[-1][1]["type"] == kind
-    assert all(name == "message" for name, _ in events[:-1])
+    assert all(name == "patch" for name, _ in events[:-1])
 
 
 def test_provider_error_is_sent_as_an_error_event() -> None:
@@ -485,6 +515,21 @@ PAGE_STATE = """JSON.stringify({
     })),
 })"""
 
+#: What the page says it received, and how many text nodes its strings were built of (an ``append`` adds one).
+WIRE = """JSON.stringify({
+    bytes: Number(document.getElementById("wire").dataset.bytes ?? "0"),
+    text: document.getElementById("wire").textContent,
+    pieces: [...document.querySelectorAll("#ideas span")].map((span) => span.childNodes.length),
+})"""
+
+
+def artifacts(tmp_path: Path) -> Path:
+    """Where a test keeps what a person may want to look at (``MIDSTREAM_ARTIFACTS``, which CI sets; else tmp)."""
+    folder = Path(os.environ.get("MIDSTREAM_ARTIFACTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 NOTICE = """JSON.stringify({
     shown: document.getElementById("notice").checkVisibility(),
     text: document.getElementById("notice").textContent,
@@ -505,19 +550,41 @@ def watch_until_settled(browser: DevTools, session: str) -> list[dict[str, Any]]
     return seen
 
 
-def test_the_page_renders_the_ideas_in_headless_chromium(browser: DevTools, tmp_path: Path) -> None:
+@pytest.mark.parametrize("mode", ["patches", "snapshots"])
+def test_the_page_renders_the_ideas_in_headless_chromium(browser: DevTools, tmp_path: Path, mode: str) -> None:
+    """The page applies the patches with midstream.js (or, ``?mode=snapshots``, renders whole lists): the list
+    grows in view and ends as the validated list; in patch mode a growing string is appended to (its node holds one
+    text node per ``append``), in snapshot mode it is set whole; the page shows the bytes it received."""
     with running(openai_body({"items": IDEAS}), throttle=0.05) as (address, _):
-        session = open_page(browser, f"http://{address}/?topic=small%20towns&count=4&auto=1")
+        session = open_page(browser, f"http://{address}/?topic=small%20towns&count=4&auto=1&mode={mode}")
         seen = watch_until_settled(browser, session)
         notice = evaluate(browser, session, NOTICE)
+        wire = evaluate(browser, session, WIRE)
         shot = browser.call("Page.captureScreenshot", session, format="png")["data"]
-        (tmp_path / "page.png").write_bytes(base64.b64decode(shot))
+        screenshot = artifacts(tmp_path) / f"fastapi-sse-{mode}.png"
+        screenshot.write_bytes(base64.b64decode(shot))
 
     assert seen[-1] == {"status": "done", "ideas": IDEAS}, seen[-1]
     # The page showed the list while it grew, not only at the end.
     assert any(state["status"] == "streaming…" and len(state["ideas"]) > 0 for state in seen), seen
     assert notice == {"shown": False, "text": ""}  # no notice unless the app is given one
-    assert (tmp_path / "page.png").stat().st_size > 1000
+    assert screenshot.stat().st_size > 1000
+    assert wire["bytes"] > 100 and f"{wire['bytes']:,} bytes received" in wire["text"] and mode in wire["text"]
+    if mode == "patches":
+        assert max(wire["pieces"]) > 1, wire  # some string was appended to rather than set again
+    else:
+        assert max(wire["pieces"]) == 1, wire  # "done" sets every string whole
+
+
+def test_patches_take_fewer_bytes_than_snapshots_in_the_page(browser: DevTools) -> None:
+    """The bytes the page counts, same answer and cadence (every change sent): patches well under snapshots."""
+    received = {}
+    for mode in ("patches", "snapshots"):
+        with running(openai_body({"items": IDEAS})) as (address, _):
+            session = open_page(browser, f"http://{address}/?topic=small%20towns&count=4&auto=1&mode={mode}")
+            assert watch_until_settled(browser, session)[-1]["status"] == "done"
+            received[mode] = evaluate(browser, session, WIRE)["bytes"]
+    assert received["patches"] * 2 < received["snapshots"], received
 
 
 def test_the_demo_page_says_it_is_a_replay_and_answers_what_was_typed(browser: DevTools) -> None:

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any
+import sys
+from typing import Annotated, Any
 
 import jsonpatch  # type: ignore[import-untyped]
 import midstream
+import pydantic
 import pytest
 from _support import assert_json_equal, split_at
 from hypothesis import given, settings
@@ -192,3 +194,136 @@ def test_bytes_on_the_wire() -> None:
     assert doc == document.expected
     assert sent / final < 2.0, sent / final  # 1.74x when measured
     assert snapshots / final > 40  # 52.9x: what patches save
+
+
+# --- patches of typed partials (ModelStream.drain_patches, PartialPatches) --------------------------------------
+
+
+class Step(pydantic.BaseModel):
+    title: str
+    minutes: int
+    tags: list[str] = []
+
+
+class Plan(pydantic.BaseModel):
+    goal: str
+    steps: list[Step]
+    weight: float = 1
+
+
+def _typed_batches(tp: Any, text: bytes, size: int) -> list[tuple[Any, list[Any]]]:
+    """(the partial's JSON, the batch drained) after every ``size``-byte chunk, then after ``finish()``."""
+    stream = midstream.ModelStream(tp)
+    dump = pydantic.TypeAdapter(tp).dump_python
+    out = []
+    for chunk in split_at(text, list(range(size, len(text), size))):
+        partial = stream.feed(chunk)
+        out.append((None if partial is None else dump(partial, mode="json", warnings=False), stream.drain_patches()))
+    out.append((dump(stream.finish(), mode="json"), stream.drain_patches()))
+    return out
+
+
+def test_typed_patches_append_add_and_touch_only_the_open_path() -> None:
+    steps = [{"title": f"step {n} " * 3, "minutes": n, "tags": ["a", "bb"]} for n in range(300)]
+    text = json.dumps({"goal": "ship it", "steps": steps, "weight": 2}).encode()
+    doc: Any = None
+    open_item = 0
+    for value, batch in _typed_batches(Plan, text, 5):
+        doc = apply(doc, batch)
+        assert_json_equal(doc, value, f"after {batch!r}")
+        for op in batch:
+            path = parse_pointer(op["path"])
+            if path[:1] == ["steps"] and len(path) > 1:
+                # Nothing before the item that was open at the last drain is sent again: O(what changed).
+                assert int(path[1]) >= open_item, (op, open_item)
+        open_item = max(0, len(value["steps"] or []) - 1) if value else 0
+    assert doc == json.loads(text) | {"weight": 2.0}
+    ops = [op for _, batch in _typed_batches(Plan, text, 5) for op in batch]
+    assert sum(op["op"] == "append" for op in ops) > 1000  # strings grow by appends, not resent
+    assert sum(op["op"] == "add" and op["path"].count("/") == 2 for op in ops) == 300  # each item added once
+
+
+class Tagged(pydantic.BaseModel):
+    """Dumped otherwise than field by field: compared as JSON, still exact."""
+
+    model_config = pydantic.ConfigDict(serialize_by_alias=True)
+    name: str = pydantic.Field(alias="Name")
+    code: str
+    hidden: str = pydantic.Field(default="", exclude=True)
+
+    @pydantic.field_serializer("code")
+    def _upper(self, code: str | None) -> str:
+        return (code or "").upper()  # a partial holds None until the field arrives
+
+    @pydantic.computed_field  # type: ignore[prop-decorator]
+    @property
+    def size(self) -> int:
+        return len(self.name or "")
+
+
+class Holder(pydantic.BaseModel):
+    items: list[Tagged]
+    extra: dict[str, Any] = {}
+    when: Annotated[str, pydantic.PlainSerializer(lambda s: f"<{s}>")] = ""
+
+
+def test_typed_patches_follow_pydantics_own_serializers() -> None:
+    text = json.dumps(
+        {
+            "items": [{"Name": "alpha", "code": "ab", "hidden": "x"}, {"Name": "beta", "code": "cd"}],
+            "extra": {"k": [1, {"z": "deep"}]},
+            "when": "now",
+        }
+    ).encode()
+    for size in (1, 3, 7):
+        doc: Any = None
+        for value, batch in _typed_batches(Holder, text, size):
+            doc = apply(doc, batch)
+            assert_json_equal(doc, value, f"after {batch!r}")
+        assert doc["items"][0] == {"Name": "alpha", "code": "AB", "size": 5} and doc["when"] == "<now>"
+
+
+def test_an_item_that_finishes_invalid_is_removed_from_the_patched_list() -> None:
+    stream = midstream.ModelStream(list[Step])
+    stream.feed('[{"title": "ok", "minutes": 1}, {"title": "no minutes"')
+    doc = apply(None, stream.drain_patches())
+    assert len(doc) == 2
+    stream.feed("}]")
+    batch = stream.drain_patches()
+    assert batch == [{"op": "remove", "path": "/1"}]
+    assert apply(doc, batch) == [{"title": "ok", "minutes": 1, "tags": []}]
+
+
+def test_partial_patches_reset_and_hand_given_values() -> None:
+    patches = midstream.PartialPatches(dict[str, list[int]])
+    assert patches.update(None) == []
+    assert patches.update({"a": [1, 2]}) == [{"op": "replace", "path": "", "value": {"a": [1, 2]}}]
+    # Values given by hand may shrink or lose keys: still exact.
+    moved = patches.update({"b/~": [1]})
+    assert moved == [{"op": "add", "path": "/b~1~0", "value": [1]}, {"op": "remove", "path": "/a"}]
+    assert patches.update({"b/~": []}) == [{"op": "remove", "path": "/b~1~0/0"}]
+    patches.reset()
+    assert patches.update({"b/~": []}) == [{"op": "replace", "path": "", "value": {"b/~": []}}]
+    with pytest.raises(ValueError, match="format"):
+        patches.update({}, format="diff")  # type: ignore[arg-type]
+    assert patches.dump({"x": [True]}) == {"x": [1]}
+
+
+def test_a_deep_recursive_model_is_walked_without_recursion() -> None:
+    class Node(pydantic.BaseModel):
+        name: str
+        child: Node | None = None
+
+    depth = 200  # pydantic-core serializes at most ~250 levels
+    text = ('{"name": "n", "child": ' * depth + '{"name": "leaf"}' + "}" * depth).encode()
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(120)  # below the depth: only the walk's own stack may go that deep
+    try:
+        batches = _typed_batches(Node, text, 997)
+    finally:
+        sys.setrecursionlimit(limit)
+    doc: Any = None
+    for _, batch in batches:
+        doc = apply(doc, batch)
+    assert doc == batches[-1][0]
+    assert any(op["path"].count("/child") > 150 for _, batch in batches[1:] for op in batch)

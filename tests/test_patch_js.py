@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import midstream
+import pydantic
 import pytest
 from _support import split_at
-from midstream.bench import build
+from midstream.bench import WORKLOADS, build
 from midstream.patch import ParserPatches, to_rfc6902
 from midstream.sse import decode
 
@@ -124,6 +125,43 @@ for (const op of [
 console.log(JSON.stringify(out));
 """
     assert _node(script, None) == [["PatchError", 1]] * 6
+
+
+def _typed_cases() -> list[dict[str, Any]]:
+    """Every bench workload's model (its TypedDict twin too) streamed at seeded random cuts, a batch drained from
+    ``ModelStream.drain_patches`` after each chunk and after ``finish()``; with the partial's JSON after each."""
+    rng = random.Random(17)
+    cases = []
+    for workload in WORKLOADS.values():
+        text = build(workload.name, 4_000).data
+        for tp in (workload.model, workload.typed_dict):
+            cuts = sorted(rng.sample(range(1, len(text)), 60))
+            stream = midstream.ModelStream(tp)
+            dump = pydantic.TypeAdapter(tp).dump_python
+            batches, values = [], []
+            for chunk in [*split_at(text, cuts), b""]:
+                partial = stream.feed(chunk) if chunk else stream.finish()
+                batches.append(stream.drain_patches())
+                values.append(None if partial is None else dump(partial, mode="json", warnings=False))
+            cases.append({"batches": batches, "values": values})
+    return cases
+
+
+def test_apply_patch_in_node_builds_the_json_of_every_typed_partial() -> None:
+    cases = _typed_cases()
+    script = """
+import { readFileSync } from "node:fs";
+const cases = JSON.parse(readFileSync(0, "utf8"));
+const out = cases.map(({ batches }) => {
+  let doc = null;
+  return batches.map((batch) => (doc = midstream.applyPatch(doc, batch)));
+});
+console.log(JSON.stringify(out));
+"""
+    got = _node(script, cases)
+    for case, seen in zip(cases, got, strict=True):
+        assert seen == json.loads(json.dumps(case["values"]))
+    assert sum(op["op"] == "append" for case in cases for batch in case["batches"] for op in batch) > 100
 
 
 def test_sse_events_in_node_read_what_python_reads() -> None:

@@ -1,11 +1,17 @@
 """Stream typed partials from an LLM to a browser over Server-Sent Events, with FastAPI and midstream.
 
-``POST /ideas`` with ``{"topic": "...", "count": 3}`` answers ``text/event-stream``:
+``POST /ideas`` with ``{"topic": "...", "count": 3}`` answers ``text/event-stream`` (``midstream.web``):
 
-- one ``data:`` event per partial list of ideas (JSON), at most one per ``throttle`` seconds, always the latest;
+- ``event: patch``: what changed in the partial list of ideas since the last event, as JSON Patch operations
+  (``midstream.patch``: the first replaces the whole list, then a growing string is an ``append`` of what it
+  gained), at most one per ``throttle`` seconds; ``POST /ideas?mode=snapshots`` sends ``event: snapshot`` with
+  the whole partial list instead, to compare;
 - ``event: done`` with the validated final list;
 - ``event: error`` with ``{"message": ..., "type": ...}`` if the model's answer is invalid or cut short, or the
   provider fails.
+
+The page (``static/index.html``) applies the patches with ``midstream.js`` (served at ``/midstream.js``) and
+renders them in place: a growing string appends to its node.
 
 If the browser goes away, the upstream request is closed at once: no more tokens are paid for.
 
@@ -22,7 +28,6 @@ Environment: ``OPENAI_API_KEY``, ``OPENAI_BASE_URL`` (any OpenAI-compatible API)
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from html import escape
@@ -33,12 +38,15 @@ import anyio
 import midstream
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import HTMLResponse, StreamingResponse
-from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+from fastapi.responses import FileResponse, HTMLResponse, StreamingResponse
+from midstream.web import Mode, apatch_events
+from pydantic import BaseModel, Field
 
 __all__ = ["Idea", "IdeasRequest", "create_app", "main"]
 
 STATIC = Path(__file__).parent / "static"
+#: The browser module shipped inside the package (applyPatch, sseEvents).
+MIDSTREAM_JS = Path(midstream.__file__).parent / "static" / "midstream.js"
 #: The page's empty notice paragraph, which ``notice`` fills.
 NOTICE_SLOT = '<p id="notice" role="note" hidden></p>'
 
@@ -51,16 +59,6 @@ class Idea(BaseModel):
 class IdeasRequest(BaseModel):
     topic: str = Field(min_length=1, max_length=200)
     count: int = Field(default=3, ge=1, le=20)
-
-
-IDEAS = TypeAdapter(list[Idea])
-
-
-def sse(data: Any, event: str | None = None) -> bytes:
-    """One SSE frame: an optional ``event:`` line, then the JSON on one ``data:`` line, then a blank line."""
-    head = f"event: {event}\n" if event else ""
-    payload = data if isinstance(data, bytes) else json.dumps(data).encode()
-    return head.encode() + b"data: " + payload + b"\n\n"
 
 
 def page(notice: str | None) -> str:
@@ -117,32 +115,28 @@ def create_app(
             allow_headers=["content-type"],
         )
 
-    async def events(request: Request, body: IdeasRequest) -> AsyncIterator[bytes]:
+    async def events(request: Request, body: IdeasRequest, mode: Mode) -> AsyncIterator[bytes]:
         stream = client.responses.stream(model=model, messages=messages_for(body), response_model=list[Idea])
         partials = midstream.throttle(stream, throttle)
         try:
-            async for ideas in partials:
+            async for event in apatch_events(partials, list[Idea], mode=mode, final=stream.get_final_response):
                 if await request.is_disconnected():
                     return  # the browser left: the finally below closes the upstream request
-                yield sse(IDEAS.dump_json(ideas, warnings=False))
-            final = await stream.get_final_response()
-            yield sse(IDEAS.dump_json(final), event="done")
-        except ValidationError as exc:
-            yield sse({"type": "validation", "message": f"the model's answer is invalid: {exc}"}, event="error")
-        except midstream.IncompleteJSONError as exc:
-            yield sse({"type": "incomplete", "message": f"the model's answer was cut short: {exc}"}, event="error")
-        except Exception as exc:  # the provider failed (HTTP error, dropped connection, ...)
-            yield sse({"type": "provider", "message": f"{type(exc).__name__}: {exc}"}, event="error")
+                yield event
         finally:
             await close_upstream(partials, stream)
 
     @app.post("/ideas")
-    async def ideas(body: IdeasRequest, request: Request) -> StreamingResponse:
+    async def ideas(body: IdeasRequest, request: Request, mode: Mode = "patches") -> StreamingResponse:
         return StreamingResponse(
-            events(request, body),
+            events(request, body, mode),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
+
+    @app.get("/midstream.js", include_in_schema=False)
+    async def midstream_js() -> FileResponse:
+        return FileResponse(MIDSTREAM_JS, media_type="text/javascript")
 
     @app.get("/", include_in_schema=False)
     async def index() -> HTMLResponse:

@@ -10,8 +10,9 @@ from typing import Any
 from midstream.pydantic._items import ItemReader
 from midstream.pydantic._model_stream import ModelStream
 from midstream.pydantic._partial_type import Partial
+from midstream.pydantic._patches import PartialPatches
 
-__all__ = ["ItemReader", "ModelStream", "Partial"]
+__all__ = ["ItemReader", "ModelStream", "Partial", "PartialPatches"]
 
 _ENTRY_POINTS = frozenset({"AsyncPartialStream", "PartialStream", "aiter_items", "iter_items", "stream"})
 

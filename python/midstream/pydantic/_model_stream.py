@@ -9,9 +9,11 @@ from typing import Any, Generic, Literal, NamedTuple, TypeVar, overload
 import pydantic
 
 from midstream._native import DEFAULT_MAX_DEPTH, TypedParser, TypedPlan
+from midstream.patch import Format, Op
 from midstream.pydantic._cache import TypeCache
 from midstream.pydantic._compile import compile_shape
 from midstream.pydantic._native_plan import plan_of, whole_validator
+from midstream.pydantic._patches import PartialPatches
 from midstream.pydantic._python_engine import PythonEngine
 from midstream.pydantic._reuse import reusing_validator
 from midstream.pydantic._shapes import DictShape, ListShape, ModelShape, RecordShape, Shape
@@ -99,6 +101,7 @@ class ModelStream(Generic[T]):
         # The engine's own feed: a chunk goes from bytes to the new partial without a Python frame of ours.
         self.feed = self._engine.feed  # type: ignore[method-assign]
         self.take_changed = self._engine.take_changed  # type: ignore[method-assign]
+        self._patches: PartialPatches | None = None
 
     @property
     def native(self) -> bool:
@@ -171,6 +174,17 @@ class ModelStream(Generic[T]):
             spellings.setdefault(spec.name, set()).add(key)
         finished = sum(1 for keys in spellings.values() if any(engine.is_complete((key,)) for key in keys))
         return finished / len(spellings)
+
+    def drain_patches(self, format: Format = "midstream") -> list[Op]:
+        """The JSON Patch operations (``midstream.patch``) that turn the JSON form of the partial at the last drain
+        (``null`` before the first) into that of the partial now (``partial.model_dump(mode="json")``, or the type's
+        ``TypeAdapter(...).dump_python(..., mode="json")``). The first non-empty batch replaces the whole document;
+        then a grown string is an ``append`` of what it gained (``format="rfc6902"``: a ``replace``), a new item an
+        ``add``. Cost: the path that changed, not the partial's size (``PartialPatches``)."""
+        patches = self._patches
+        if patches is None:
+            patches = self._patches = PartialPatches(self.type)
+        return patches.update(self._engine.partial, format)
 
     @property
     def changed(self) -> bool:
