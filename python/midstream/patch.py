@@ -11,9 +11,11 @@ extension for the commonest change of a streamed answer, a string that grew::
 string) for consumers such as AG-UI's ``STATE_DELTA`` or the ``jsonpatch`` library.
 
 Batches come from ``ParserPatches``, which builds them from a parser's events (what the parser already knows
-changed, not a diff of snapshots: a drain costs O(what changed)), merged per drain: one ``append`` per string, and a
-value added in a drain carries everything added inside it in the same drain (an item begun and finished between
-two drains is one ``add``). ``apply`` is the reference applier.
+changed, not a diff of snapshots: a drain costs O(what changed)), and from ``ModelStream.drain_patches`` for typed
+partials; merged per drain: one ``append`` per string, a value added in a drain carries everything added inside it
+in the same drain (an item begun and finished between two drains is one ``add``), and the operations under one
+container become one ``replace`` of it where that takes fewer bytes (``coalesce``). ``apply`` is the reference
+applier.
 
 >>> from midstream import Parser
 >>> parser = Parser(events=True)
@@ -32,7 +34,8 @@ two drains is one ``add``). ``apply`` is the reference applier.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, TypeAlias, TypedDict
 
 from midstream._native import Parser
@@ -46,7 +49,11 @@ __all__ = [
     "PatchError",
     "RemoveOp",
     "ReplaceOp",
+    "Whole",
     "apply",
+    "coalesce",
+    "json_size_within",
+    "op_size",
     "parse_pointer",
     "pointer",
     "to_rfc6902",
@@ -224,6 +231,87 @@ def _at(doc: Any, path: str) -> Any:
     return doc
 
 
+# --- coalescing: one replace where it is fewer bytes ---------------------------------------------------------------
+
+
+def op_size(op: Op | dict[str, Any]) -> int:
+    """The bytes of ``op`` as compact JSON, UTF-8, not ASCII-escaped (what ``midstream.web`` sends)."""
+    return len(json.dumps(op, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+#: ``whole(tokens, budget)``: the JSON value now at the path of ``tokens``, if it takes at most ``budget`` bytes as
+#: compact JSON; else (or if that value cannot be given) ``None``.
+Whole: TypeAlias = Callable[[tuple[str, ...], int], Any]
+
+
+def coalesce(ops: Sequence[Op], whole: Whole) -> list[Op]:
+    """``ops`` with the operations under a container replaced by one ``replace`` of the container, wherever that
+    takes fewer bytes: a batch that adds three members and appends to a fourth of one object sends the object.
+
+    Containers are tried deepest first; only ones that existed before the batch (not added, replaced or removed by
+    it, nor inside one that was) and hold two operations or more. ``whole`` gives a container's value (and, given
+    the bytes its operations take, can refuse a bigger one without serializing it). The batch's list operations
+    must only add or remove items at the end (true of every batch midstream makes), so no index moves under a
+    replaced container."""
+    if len(ops) < 2 or any(op["path"] == "" for op in ops):
+        return list(ops)
+    units: list[tuple[tuple[str, ...], Op, int] | None] = []
+    under: dict[tuple[str, ...], list[int]] = {}
+    blocked = {tuple(parse_pointer(op["path"])) for op in ops if op["op"] != "append"}
+    for op in ops:
+        tokens = tuple(parse_pointer(op["path"]))
+        for depth in range(1, len(tokens)):
+            if tokens[:depth] in blocked:
+                break
+            under.setdefault(tokens[:depth], []).append(len(units))
+        units.append((tokens, op, op_size(op)))
+    for container in sorted((c for c, members in under.items() if len(members) > 1), key=len, reverse=True):
+        members = [i for i in under[container] if units[i] is not None]
+        if len(members) < 2:
+            continue
+        cost = sum(unit[2] for i in members if (unit := units[i]) is not None)
+        value = whole(container, cost)
+        if value is None:
+            continue
+        replace: ReplaceOp = {"op": "replace", "path": pointer(container), "value": value}
+        size = op_size(replace)
+        if size >= cost:
+            continue
+        first = members[0]
+        for i in members:
+            units[i] = None
+        units[first] = (container, replace, size)
+        for depth in range(1, len(container)):  # the new unit counts for the containers around this one
+            members_above = under.get(container[:depth])
+            if members_above is not None and first not in members_above:
+                members_above.append(first)
+    return [unit[1] for unit in units if unit is not None]
+
+
+def json_size_within(value: Any, budget: int) -> int | None:
+    """The bytes of a JSON value as compact JSON (UTF-8, not ASCII-escaped), or ``None`` once it is past
+    ``budget``: a walk that stops early, so a big value costs no more than ``budget`` to turn down."""
+    size = 0
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            size += len(item) + 2 if len(item) > budget else len(json.dumps(item, ensure_ascii=False).encode())
+        elif isinstance(item, dict):
+            size += 2 + len(item) + max(len(item) - 1, 0)  # braces, colons, commas
+            for key, member in item.items():
+                size += len(json.dumps(key, ensure_ascii=False).encode())
+                pending.append(member)
+        elif isinstance(item, list):
+            size += 2 + max(len(item) - 1, 0)  # brackets, commas
+            pending.extend(item)
+        else:
+            size += len(json.dumps(item))
+        if size > budget:
+            return None
+    return size
+
+
 # --- patches from a parser's events ------------------------------------------------------------------------------
 
 
@@ -234,7 +322,8 @@ class ParserPatches:
     container or string that begins is added (``{}``, ``[]``, ``""``), a string that grows is appended to, a
     number, ``true``, ``false`` or ``null`` is added when it ends (a partial never shows a number that may still
     grow). The root is set with a ``replace`` at ``""``. Within one drain a value added in it takes in what is added
-    inside it, and a string's fragments make one ``append``.
+    inside it, a string's fragments make one ``append``, and ``coalesce`` sends a container whole where that is
+    fewer bytes than its operations.
     """
 
     def __init__(self, parser: Parser) -> None:
@@ -252,9 +341,14 @@ class ParserPatches:
             raise ValueError(f"format must be 'midstream' or 'rfc6902', not {format!r}")
         for event in self._parser.drain_events():
             self._event(event.kind, event.path, event.value)
-        ops = self._ops
+        ops = coalesce(self._ops, self._whole)
         self._ops, self._made, self._appends = [], {}, {}
         return to_rfc6902(ops, self._parser.value) if format == "rfc6902" else ops
+
+    def _whole(self, tokens: tuple[str, ...], budget: int) -> Any:
+        """``coalesce``'s ``whole``: a copy of the value at ``tokens`` (the parser's own value is live)."""
+        value = _at(self._parser.value, pointer(tokens))
+        return copy.deepcopy(value) if json_size_within(value, budget) is not None else None
 
     def _event(self, kind: str, path: tuple[PathElement, ...], value: Any) -> None:
         if kind == "begin":

@@ -25,7 +25,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 import pydantic
 from pydantic import BaseModel
 
-from midstream.patch import Format, Op, pointer
+from midstream.patch import Format, Op, coalesce, pointer
 
 __all__ = ["PartialPatches"]
 
@@ -73,7 +73,24 @@ class PartialPatches:
             return []
         ops: list[Op] = []
         _Walk(ops, append=format == "midstream").run(self._plan, last, partial)
-        return ops
+        return coalesce(ops, lambda tokens, budget: self._whole(partial, tokens, budget))
+
+    def _whole(self, partial: Any, tokens: tuple[str, ...], budget: int) -> Any:
+        """``coalesce``'s ``whole``: the JSON of the value at ``tokens``, found along the plans the walk follows
+        (``None`` where it leaves them, or where the value is surely bigger than ``budget``)."""
+        plan, value = self._plan, partial
+        for token in tokens:
+            if isinstance(plan, UnionPlan):
+                plan = plan.members.get(type(value), plan)
+            if isinstance(plan, ModelPlan) and type(value) is plan.cls and token in plan.by_name:
+                plan, value = plan.by_name[token], value.__dict__.get(token)
+            elif isinstance(plan, ContainerPlan) and type(value) is list and plan.container is list:
+                plan, value = plan.inner, value[int(token)]
+            elif isinstance(plan, ContainerPlan) and type(value) is dict and plan.container is dict:
+                plan, value = plan.inner, value[token]
+            else:
+                return None
+        return plan.dump(value) if _within(value, budget) else None
 
     def dump(self, value: Any) -> Any:
         """The JSON form of a value of the type, as the operations build it (pydantic's ``mode="json"``)."""
@@ -128,6 +145,7 @@ class ModelPlan(Plan):
         super().__init__(cls)
         self.cls = cls
         self.fields: list[tuple[str, Plan]] = []  # filled after registration, so a recursive model can refer to it
+        self.by_name: dict[str, Plan] = {}
 
     def walks(self, old: Any, new: Any) -> bool:
         return type(old) is self.cls and type(new) is self.cls
@@ -191,6 +209,7 @@ def _make_plan(annotation: Any) -> Plan:
         plan = ModelPlan(annotation)
         _plans[annotation] = plan  # before its fields: they may refer back to it
         plan.fields = [(name, plan_of(_field_annotation(info))) for name, info in annotation.model_fields.items()]
+        plan.by_name = dict(plan.fields)
         return plan
     return Plan(annotation)
 
@@ -228,6 +247,30 @@ def _walkable_model(cls: type[BaseModel]) -> bool:
         or config.get("serialize_by_alias")
         or any(info.exclude or getattr(info, "exclude_if", None) for info in cls.model_fields.values())
     )
+
+
+def _within(value: Any, budget: int) -> bool:
+    """Whether a partial's value may take at most ``budget`` bytes as JSON: a lower bound on its size (its strings
+    and keys, a byte per other value) from a walk that stops once past the budget."""
+    size = 0
+    pending = [value]
+    while pending and size <= budget:
+        item = pending.pop()
+        if isinstance(item, str):
+            size += len(item) + 2
+        elif isinstance(item, BaseModel):
+            fields = item.__dict__
+            size += 2 + sum(len(name) + 3 for name in fields)
+            pending.extend(fields.values())
+        elif isinstance(item, dict):
+            size += 2 + sum(len(str(key)) + 3 for key in item)
+            pending.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            size += 2
+            pending.extend(item)
+        else:
+            size += 1
+    return size <= budget
 
 
 # --- the walk -------------------------------------------------------------------------------------------------

@@ -34,6 +34,9 @@ pub(crate) struct Parser {
     finished: bool,
     /// The Python exception behind a sticky `Rejected` error, attached as the cause every time it is raised.
     cause: Option<PyErr>,
+    /// `drain_patches`' state: a `midstream.patch.ParserPatches` over this parser, made at the first call (it
+    /// refers back to the parser: `__traverse__` and `__clear__` let the cycle collector see the cycle).
+    patches: Option<Py<PyAny>>,
 }
 
 #[pymethods]
@@ -59,6 +62,7 @@ impl Parser {
             builder: Builder::new(events, forget_path),
             finished: false,
             cause: None,
+            patches: None,
         })
     }
 
@@ -193,6 +197,39 @@ impl Parser {
                 "events are off: create the parser with Parser(events=True)",
             )),
         }
+    }
+
+    /// The JSON Patch operations (`midstream.patch`) that turn `value` at the last call (`None` before the first)
+    /// into `value` now: `ParserPatches(parser).drain(format)`, kept with the parser. Needs `Parser(events=True)`,
+    /// whose events it takes (drain them in one place only).
+    #[pyo3(signature = (format = "midstream"))]
+    fn drain_patches(slf: &Bound<'_, Self>, format: &str) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let existing = slf.borrow().patches.as_ref().map(|made| made.clone_ref(py));
+        let patches = match existing {
+            Some(made) => made,
+            None => {
+                let made = py
+                    .import("midstream.patch")?
+                    .getattr("ParserPatches")?
+                    .call1((slf,))?
+                    .unbind();
+                slf.borrow_mut().patches = Some(made.clone_ref(py));
+                made
+            }
+        };
+        Ok(patches.bind(py).call_method1("drain", (format,))?.unbind())
+    }
+
+    fn __traverse__(&self, visit: pyo3::PyVisit<'_>) -> Result<(), pyo3::PyTraverseError> {
+        if let Some(patches) = &self.patches {
+            visit.call(patches)?;
+        }
+        Ok(())
+    }
+
+    fn __clear__(&mut self) {
+        self.patches = None;
     }
 
     fn __repr__(&self) -> String {
