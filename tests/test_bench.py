@@ -311,3 +311,32 @@ def test_cli_fails_when_midstream_itself_is_wrong(
     fake_peers["midstream"] = dataclasses.replace(PEERS["midstream"], check=lambda stream, result: False)
     assert main(["bench", "--peers", "midstream", "--workloads", "numbers", "--sizes", "300", "--chunk", "1-8"]) == 1
     assert "midstream on numbers: wrong result" in capsys.readouterr().err
+
+
+def test_cli_patches_quick_run_checks_every_way_and_writes_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``midstream bench --patches``: every way of sending on both answers at both quick cadences, each checked to
+    add up to the final value (a way whose sends do not would raise), patches far under snapshots."""
+    assert main(["bench", "--patches", "--quick", "--json", str(tmp_path / "wire.json")]) == 0
+    shown = capsys.readouterr().out
+    assert "Target: a send every 64 chunks, patch bytes ≤ 1.6" in shown
+    assert "`midstream bench --patches --quick --json " in shown
+    saved = json.loads((tmp_path / "wire.json").read_text())
+    rows = {(row["answer"], row["every"], row["way"]): row for row in saved["rows"]}
+    assert {every for _, every, _ in rows} == {8, 64}
+    for (answer, every, way), row in rows.items():
+        assert row["sends"] > 0 and row["us_per_send"] > 0
+        if way.endswith("patches"):
+            snapshots = rows[(answer, every, way.replace("patches", "snapshots"))]
+            assert row["sent_bytes"] * 3 < snapshots["sent_bytes"], (answer, every, way)
+
+
+def test_check_sends_refuses_sends_that_do_not_add_up() -> None:
+    from midstream.bench.wire import check_sends
+
+    check_sends("typed patches", [b'[{"op":"replace","path":"","value":[1]}]'], [1])
+    with pytest.raises(AssertionError, match="do not add up"):
+        check_sends("typed patches", [b'[{"op":"replace","path":"","value":[1]}]'], [1, 2])
+    with pytest.raises(AssertionError, match="do not add up"):
+        check_sends("typed snapshots", [b"[1]", b"[1, 3]"], [1, 2])

@@ -83,9 +83,11 @@ def test_module_docstring_examples() -> None:
     import midstream._from_json
     import midstream.bench
     import midstream.bench.chunking
+    import midstream.bench.wire
     import midstream.bench.workloads
     import midstream.patch
     import midstream.pydantic._model_stream
+    import midstream.pydantic._patches
     import midstream.sse
     import midstream.streams
     import midstream.testing.contract
@@ -100,7 +102,9 @@ def test_module_docstring_examples() -> None:
         midstream.sse,
         midstream.bench,
         midstream.bench.chunking,
+        midstream.bench.wire,
         midstream.bench.workloads,
+        midstream.pydantic._patches,
         midstream.testing.contract,
         midstream.testing.strategies,
     )

@@ -36,6 +36,7 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Callable, Iterable, Sequence
+from json.encoder import encode_basestring
 from typing import Any, Literal, TypeAlias, TypedDict
 
 from midstream._native import Parser
@@ -52,6 +53,7 @@ __all__ = [
     "Whole",
     "apply",
     "coalesce",
+    "compact_json",
     "json_size_within",
     "op_size",
     "parse_pointer",
@@ -234,9 +236,17 @@ def _at(doc: Any, path: str) -> Any:
 # --- coalescing: one replace where it is fewer bytes ---------------------------------------------------------------
 
 
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def compact_json(value: Any) -> bytes:
+    """``value`` as compact JSON, UTF-8, not ASCII-escaped: how ``midstream.web`` sends operations and values."""
+    return _COMPACT.encode(value).encode()
+
+
 def op_size(op: Op | dict[str, Any]) -> int:
-    """The bytes of ``op`` as compact JSON, UTF-8, not ASCII-escaped (what ``midstream.web`` sends)."""
-    return len(json.dumps(op, ensure_ascii=False, separators=(",", ":")).encode())
+    """The bytes of ``op`` as ``compact_json`` writes it."""
+    return len(compact_json(op))
 
 
 #: ``whole(tokens, budget)``: the JSON value now at the path of ``tokens``, if it takes at most ``budget`` bytes as
@@ -255,25 +265,27 @@ def coalesce(ops: Sequence[Op], whole: Whole) -> list[Op]:
     replaced container."""
     if len(ops) < 2 or any(op["path"] == "" for op in ops):
         return list(ops)
+    # Paths as their escaped tokens: grouping needs no unescaping, and a container's pointer is its tokens joined.
+    paths = [tuple(op["path"][1:].split("/")) for op in ops]
+    blocked = {path for path, op in zip(paths, ops, strict=True) if op["op"] != "append"}
     units: list[tuple[tuple[str, ...], Op, int] | None] = []
     under: dict[tuple[str, ...], list[int]] = {}
-    blocked = {tuple(parse_pointer(op["path"])) for op in ops if op["op"] != "append"}
-    for op in ops:
-        tokens = tuple(parse_pointer(op["path"]))
-        for depth in range(1, len(tokens)):
-            if tokens[:depth] in blocked:
+    for path, op in zip(paths, ops, strict=True):
+        for depth in range(1, len(path)):
+            if path[:depth] in blocked:
                 break
-            under.setdefault(tokens[:depth], []).append(len(units))
-        units.append((tokens, op, op_size(op)))
+            under.setdefault(path[:depth], []).append(len(units))
+        units.append((path, op, op_size(op)))
     for container in sorted((c for c, members in under.items() if len(members) > 1), key=len, reverse=True):
         members = [i for i in under[container] if units[i] is not None]
         if len(members) < 2:
             continue
         cost = sum(unit[2] for i in members if (unit := units[i]) is not None)
-        value = whole(container, cost)
+        where = "/" + "/".join(container)
+        value = whole(tuple(parse_pointer(where)), cost)
         if value is None:
             continue
-        replace: ReplaceOp = {"op": "replace", "path": pointer(container), "value": value}
+        replace: ReplaceOp = {"op": "replace", "path": where, "value": value}
         size = op_size(replace)
         if size >= cost:
             continue
@@ -289,27 +301,37 @@ def coalesce(ops: Sequence[Op], whole: Whole) -> list[Op]:
 
 
 def json_size_within(value: Any, budget: int) -> int | None:
-    """The bytes of a JSON value as compact JSON (UTF-8, not ASCII-escaped), or ``None`` once it is past
-    ``budget``: a walk that stops early, so a big value costs no more than ``budget`` to turn down."""
+    """The bytes of a JSON value as ``compact_json`` writes it, or ``None`` once it is past ``budget``: a walk
+    that stops early, so a big value costs no more than ``budget`` to turn down."""
     size = 0
     pending = [value]
     while pending:
         item = pending.pop()
-        if isinstance(item, str):
-            size += len(item) + 2 if len(item) > budget else len(json.dumps(item, ensure_ascii=False).encode())
-        elif isinstance(item, dict):
+        kind = type(item)
+        if kind is str:
+            size += len(item) + 2 if len(item) > budget else _string_size(item)
+        elif kind is dict:
             size += 2 + len(item) + max(len(item) - 1, 0)  # braces, colons, commas
-            for key, member in item.items():
-                size += len(json.dumps(key, ensure_ascii=False).encode())
-                pending.append(member)
-        elif isinstance(item, list):
+            size += sum(_string_size(key) for key in item)
+            pending += item.values()
+        elif kind is list:
             size += 2 + max(len(item) - 1, 0)  # brackets, commas
-            pending.extend(item)
+            pending += item
+        elif item is None or item is True:
+            size += 4
+        elif item is False:
+            size += 5
         else:
-            size += len(json.dumps(item))
+            size += len(_COMPACT.encode(item))  # a number (float repr, NaN and Infinity as json writes them)
         if size > budget:
             return None
     return size
+
+
+def _string_size(text: str) -> int:
+    """The bytes of a JSON string: quoted and escaped (C code in ``json``), then UTF-8."""
+    quoted = encode_basestring(text)
+    return len(quoted) if quoted.isascii() else len(quoted.encode())
 
 
 # --- patches from a parser's events ------------------------------------------------------------------------------

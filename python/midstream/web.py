@@ -25,7 +25,6 @@ the next batch. ``midstream/static/midstream.js`` reads these events in a browse
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from typing import Any, Literal, TypeAlias
@@ -33,7 +32,7 @@ from typing import Any, Literal, TypeAlias
 import pydantic
 
 from midstream._errors import IncompleteJSONError, JSONError, RefusalError
-from midstream.patch import Format
+from midstream.patch import Format, compact_json
 from midstream.pydantic import PartialPatches
 
 __all__ = ["Mode", "apatch_events", "error_payload", "patch_events", "sse_event"]
@@ -47,10 +46,9 @@ logger = logging.getLogger("midstream.web")
 def sse_event(data: Any, event: str | None = None) -> bytes:
     """One SSE event: an optional ``event:`` line, ``data`` as compact JSON on one ``data:`` line, a blank line.
 
-    JSON never holds a raw line break (``json.dumps`` escapes them), so one ``data:`` line always carries it."""
+    JSON never holds a raw line break (it escapes them), so one ``data:`` line always carries it."""
     head = f"event: {event}\n" if event else ""
-    body = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
-    return f"{head}data: {body}\n\n".encode()
+    return f"{head}data: ".encode() + compact_json(data) + b"\n\n"
 
 
 def error_payload(error: BaseException) -> dict[str, str]:

@@ -4,6 +4,7 @@ midstream bench --quick                      # under a minute: 1 KB and 10 KB do
 midstream bench --json out.json --plot out.png --markdown docs/benchmarks.md
 midstream bench --peers midstream,jiter --workloads structured --sizes 10k 100k --chunk 1-8
 midstream bench --pipeline                   # provider bytes to typed partials, stage by stage (SSE, events)
+midstream bench --patches                    # partials on the wire: patches against snapshots, same cadence
 """
 
 from __future__ import annotations
@@ -65,6 +66,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="instead: provider bytes to typed partials, stage by stage (SSE decoding; raw SSE bytes to typed "
         "partials against json.loads of the events), side by side",
+    )
+    parser.add_argument(
+        "--patches",
+        action="store_true",
+        help="instead: partial values on the wire, patches against snapshots at the same send cadence (bytes sent "
+        "against the final JSON, time per send)",
     )
     parser.add_argument("--list", action="store_true", help="list the peers (installed or not) and workloads, and exit")
     parser.add_argument(
@@ -130,8 +137,9 @@ def _print_rows(rows: Sequence[Row]) -> None:
 def command_line(args: argparse.Namespace) -> str:
     """The command that reproduces this run (for the report), spelled out from the parsed options."""
     words = ["midstream", "bench"]
-    if getattr(args, "pipeline", False):
-        words.append("--pipeline")
+    for mode in ("pipeline", "patches"):
+        if getattr(args, mode, False):
+            words.append(f"--{mode}")
     if args.quick:
         words.append("--quick")
     for option in ("peers", "workloads", "sizes", "chunk"):
@@ -151,6 +159,8 @@ def command(args: argparse.Namespace) -> int:
         return 0
     if args.pipeline:
         return _pipeline(args)
+    if args.patches:
+        return _patches(args)
     try:
         config = config_from(args)
     except ValueError as error:
@@ -189,7 +199,6 @@ def command(args: argparse.Namespace) -> int:
 
 
 def _pipeline(args: argparse.Namespace) -> int:
-    from midstream.bench import report
     from midstream.bench.pipeline import PipelineConfig, markdown, run_pipeline
 
     if args.quick:
@@ -197,14 +206,32 @@ def _pipeline(args: argparse.Namespace) -> int:
     else:
         config = PipelineConfig(repeat=args.repeat or PipelineConfig.repeat)
     rows = run_pipeline(config)
+    return _show(args, config, markdown(rows), [row.as_json() for row in rows])
+
+
+def _patches(args: argparse.Namespace) -> int:
+    from midstream.bench.wire import WireConfig, markdown, run_wire
+
+    if args.quick:
+        config = WireConfig(items=20, answer_bytes=10_000, cadences=(8, 64), repeat=args.repeat or 1)
+    else:
+        config = WireConfig(repeat=args.repeat or WireConfig.repeat)
+    rows = run_wire(config)
+    return _show(args, config, markdown(rows), [row.as_json() for row in rows])
+
+
+def _show(args: argparse.Namespace, config: Any, table: str, rows: list[dict[str, Any]]) -> int:
+    """Print a ``--pipeline`` or ``--patches`` table with the machine and the command, and save ``--json``."""
+    from midstream.bench import report
+
     machine = report.machine()
-    print(markdown(rows))
+    print(table)
     print(
-        f"Best of {config.repeat} interleaved runs (`{command_line(args)}`): {machine['cpu']} ({machine['cpus']} "
+        f"\nBest of {config.repeat} interleaved runs (`{command_line(args)}`): {machine['cpu']} ({machine['cpus']} "
         f"CPUs), {machine['python']}, {machine['platform']}, git {machine['git']}, {machine['date']}."
     )
     if args.json is not None:
-        saved = {"config": config.__dict__, "rows": [row.as_json() for row in rows], "machine": machine}
+        saved = {"config": config.__dict__, "rows": rows, "machine": machine}
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(saved, indent=1) + "\n")
     return 0

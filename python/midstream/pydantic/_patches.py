@@ -47,9 +47,12 @@ class PartialPatches:
     >>> patches = PartialPatches(list[Idea])
     >>> patches.update([Idea.model_construct(title="Sw", votes=0)])
     [{'op': 'replace', 'path': '', 'value': [{'title': 'Sw', 'votes': 0}]}]
-    >>> patches.update([Idea(title="Swap shelf", votes=3), Idea.model_construct(title="", votes=0)])
-    [{'op': 'append', 'path': '/0/title', 'value': 'ap shelf'}, {'op': 'replace', 'path': '/0/votes', 'value': 3}, \
-{'op': 'add', 'path': '/1', 'value': {'title': '', 'votes': 0}}]
+    >>> patches.update([Idea(title="Swap shelf", votes=0), Idea.model_construct(title="", votes=0)])
+    [{'op': 'append', 'path': '/0/title', 'value': 'ap shelf'}, {'op': 'add', 'path': '/1', 'value': {'title': '', \
+'votes': 0}}]
+
+    Where the operations under one container take more bytes than the container, it is sent whole
+    (``midstream.patch.coalesce``).
     """
 
     def __init__(self, tp: Any) -> None:
@@ -256,21 +259,32 @@ def _within(value: Any, budget: int) -> bool:
     pending = [value]
     while pending and size <= budget:
         item = pending.pop()
-        if isinstance(item, str):
+        kind = type(item)
+        if kind is str:
             size += len(item) + 2
-        elif isinstance(item, BaseModel):
-            fields = item.__dict__
-            size += 2 + sum(len(name) + 3 for name in fields)
-            pending.extend(fields.values())
-        elif isinstance(item, dict):
+        elif kind is list:
+            size += 1 + len(item)
+            pending += item
+        elif kind is dict:
             size += 2 + sum(len(str(key)) + 3 for key in item)
-            pending.extend(item.values())
-        elif isinstance(item, (list, tuple)):
-            size += 2
-            pending.extend(item)
+            pending += item.values()
+        elif isinstance(item, BaseModel):
+            size += _keys_size(kind)
+            pending += item.__dict__.values()
         else:
             size += 1
     return size <= budget
+
+
+def _keys_size(cls: type[BaseModel]) -> int:
+    """The bytes a model's JSON object takes besides its values: braces, quoted field names, colons, commas."""
+    size = _KEYS_SIZES.get(cls)
+    if size is None:
+        size = _KEYS_SIZES[cls] = 2 + sum(len(name) + 3 for name in cls.model_fields) + len(cls.model_fields)
+    return size
+
+
+_KEYS_SIZES: dict[type[BaseModel], int] = {}
 
 
 # --- the walk -------------------------------------------------------------------------------------------------
