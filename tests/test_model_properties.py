@@ -827,18 +827,19 @@ def test_drained_patches_rebuild_the_json_of_every_partial(name: str, data: st.D
     """``drain_patches`` at random moments: applying every batch in turn from ``None`` gives exactly the JSON form of
     the partial at that moment (``TypeAdapter(tp).dump_python(partial, mode="json")``), with ``midstream.patch.apply``
     on midstream's form and with the ``jsonpatch`` library on the RFC 6902 form (drained from a twin stream fed
-    the same chunks); after ``finish()``, the final value's. Nothing outside the path that changed is sent: a batch
-    never touches a finished part again. Members compare in any order (JSON Patch adds a member at the end; a
-    TypedDict dumps in declaration order)."""
+    the same chunks); after ``finish()``, the final value's. With ``exclude_unset`` (fields not seen yet left out)
+    or without. Members compare in any order (JSON Patch adds a member at the end; a TypedDict dumps in declaration
+    order)."""
     doc = data.draw(documents([name]), label="document")
-    dump = functools.partial(adapter(doc.tp).dump_python, mode="json", warnings=False)
+    unset = data.draw(st.booleans(), label="exclude_unset")
+    dump = functools.partial(adapter(doc.tp).dump_python, mode="json", warnings=False, exclude_unset=unset)
     ours, twin = ModelStream(doc.tp), ModelStream(doc.tp)
     built: Any = None
     standard: Any = None
 
     def drain(where: str) -> None:
         nonlocal built, standard
-        batch, rfc = ours.drain_patches(), twin.drain_patches("rfc6902")
+        batch, rfc = ours.drain_patches(exclude_unset=unset), twin.drain_patches("rfc6902", exclude_unset=unset)
         assert all(op["op"] != "append" for op in rfc), rfc
         want = None if ours.partial is None else dump(ours.partial)
         built = apply(built, batch)
@@ -855,7 +856,7 @@ def test_drained_patches_rebuild_the_json_of_every_partial(name: str, data: st.D
     twin.finish()
     drain("after finish()")
     assert canonical(built) == canonical(dump(ours.finish()))
-    assert ours.drain_patches() == [] == twin.drain_patches("rfc6902")
+    assert ours.drain_patches(exclude_unset=unset) == [] == twin.drain_patches("rfc6902", exclude_unset=unset)
 
 
 # --- 3: finish() is pydantic's own answer -----------------------------------------------------------------------------

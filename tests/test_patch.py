@@ -425,3 +425,17 @@ def test_a_parser_and_its_patches_are_collected_together() -> None:
     del parser
     gc.collect()
     assert alive() == before  # the parser <-> ParserPatches cycle is seen by the cycle collector
+
+
+def test_exclude_unset_leaves_out_the_fields_not_seen_yet() -> None:
+    stream = midstream.ModelStream(Plan)
+    stream.feed('{"goal": "ship", "steps": [{"title": "wri')
+    assert stream.drain_patches(exclude_unset=True) == [
+        {"op": "replace", "path": "", "value": {"goal": "ship", "steps": [{"title": "wri"}]}}
+    ]
+    stream.feed('te", "minutes": 3}, {"title": "x"')
+    doc = apply({"goal": "ship", "steps": [{"title": "wri"}]}, stream.drain_patches(exclude_unset=True))
+    assert doc == {"goal": "ship", "steps": [{"title": "write", "minutes": 3}, {"title": "x"}]}
+    assert doc == stream.partial.model_dump(mode="json", exclude_unset=True)  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="exclude_unset=True"):
+        stream.drain_patches()

@@ -11,6 +11,7 @@ import math
 import random
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,12 @@ import midstream
 import pydantic
 import pytest
 from _support import split_at
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from midstream.bench import WORKLOADS, build
 from midstream.patch import ParserPatches, to_rfc6902
 from midstream.sse import decode
+from test_model_properties import CASE_NAMES, chunked, documents
 
 MODULE = Path(midstream.__file__).parent / "static" / "midstream.js"
 SUITE = Path(__file__).parent / "data" / "JSONTestSuite" / "test_parsing"
@@ -162,6 +166,82 @@ console.log(JSON.stringify(out));
     for case, seen in zip(cases, got, strict=True):
         assert seen == json.loads(json.dumps(case["values"]))
     assert sum(op["op"] == "append" for case in cases for batch in case["batches"] for op in batch) > 100
+
+
+class NodeApplier:
+    """One Node process applying batches for many hypothesis examples: a line of JSON in (a list of batches), a
+    line out (the document after each), so an example costs a round trip, not a Node start."""
+
+    SCRIPT = """
+import { createInterface } from "node:readline";
+for await (const line of createInterface({ input: process.stdin })) {
+  let doc = null;
+  const docs = JSON.parse(line).map((batch) => (doc = midstream.applyPatch(doc, batch)));
+  process.stdout.write(JSON.stringify(docs) + "\\n");
+}
+"""
+
+    def __init__(self) -> None:
+        assert NODE is not None
+        source = f"import * as midstream from {json.dumps(MODULE.as_uri())};\n{self.SCRIPT}"
+        self.process = subprocess.Popen(
+            [NODE, "--input-type=module", "-e", source],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+        )
+
+    def apply_all(self, batches: list[Any]) -> list[Any]:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(json.dumps(batches) + "\n")
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline()
+        assert answer, "node stopped"
+        return json.loads(answer)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        self.process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def node_applier() -> Iterator[NodeApplier]:
+    applier = NodeApplier()
+    try:
+        yield applier
+    finally:
+        applier.close()
+
+
+@pytest.mark.parametrize("name", CASE_NAMES)
+@given(data=st.data())
+@settings(max_examples=max(1, settings.default.max_examples // 10), deadline=None)
+def test_apply_patch_in_node_rebuilds_random_typed_partials(
+    node_applier: NodeApplier, name: str, data: st.DataObject
+) -> None:
+    """The property test of the typed patches (``test_model_properties``), applied by ``midstream.js``: random
+    documents of every model case, random chunkings, drains at random moments; Node's document after each batch is
+    the JSON of the partial at that drain (through JSON, as a browser receives it)."""
+    doc = data.draw(documents([name]), label="document")
+    dump = pydantic.TypeAdapter(doc.tp).dump_python
+    stream = midstream.ModelStream(doc.tp)
+    batches, wanted = [], []
+    for piece, _ in chunked(data, doc.text):
+        stream.feed(piece)
+        if data.draw(st.booleans(), label="drain"):
+            batches.append(stream.drain_patches())
+            wanted.append(None if stream.partial is None else dump(stream.partial, mode="json", warnings=False))
+    final = stream.finish()
+    batches.append(stream.drain_patches())
+    wanted.append(dump(final, mode="json"))
+    assert _as_js(node_applier.apply_all(batches)) == _as_js(wanted)
+
+
+def _as_js(value: Any) -> Any:
+    """``value`` as JavaScript holds it: every number a double (an integer past 2**53 rounds, as in a browser)."""
+    return json.loads(json.dumps(value), parse_int=float)
 
 
 def test_sse_events_in_node_read_what_python_reads() -> None:

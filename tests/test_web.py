@@ -179,3 +179,12 @@ def test_served_by_a_wsgi_server() -> None:
         thread.join(10)
         server.server_close()
     assert patched(events)[-1] == FINAL and events[-1] == ("done", FINAL)
+
+
+def test_exclude_unset_events_leave_out_fields_not_seen_and_defaults_not_sent() -> None:
+    text = json.dumps([{"title": "t", "pitch": "p"}]).encode()
+    partials = list(midstream.stream(list[Idea], split_at(text, list(range(1, len(text))))))
+    events = parse(b"".join(patch_events(partials, list[Idea], exclude_unset=True)))
+    assert events[0] == ("patch", [{"op": "replace", "path": "", "value": []}])
+    assert all(None not in doc[0].values() for doc in patched(events) if doc)  # never a null placeholder
+    assert events[-1] == ("done", [{"title": "t", "pitch": "p"}])  # votes: a default, not in the answer

@@ -254,6 +254,10 @@ def op_size(op: Op | dict[str, Any]) -> int:
 Whole: TypeAlias = Callable[[tuple[str, ...], int], Any]
 
 
+#: The bytes of a ``replace`` besides its path and value: ``{"op":"replace","path":"","value":}``.
+_REPLACE_SYNTAX = len('{"op":"replace","path":"","value":}')
+
+
 def coalesce(ops: Sequence[Op], whole: Whole) -> list[Op]:
     """``ops`` with the operations under a container replaced by one ``replace`` of the container, wherever that
     takes fewer bytes: a batch that adds three members and appends to a fourth of one object sends the object.
@@ -282,6 +286,8 @@ def coalesce(ops: Sequence[Op], whole: Whole) -> list[Op]:
             continue
         cost = sum(unit[2] for i in members if (unit := units[i]) is not None)
         where = "/" + "/".join(container)
+        if cost <= _REPLACE_SYNTAX + len(where.encode()) + 2:
+            continue  # even the smallest value (``{}``, ``""``) would not make a replace cheaper
         value = whole(tuple(parse_pointer(where)), cost)
         if value is None:
             continue

@@ -67,13 +67,13 @@ def error_payload(error: BaseException) -> dict[str, str]:
 class _Events:
     """What the sync and async helpers share: the events of each partial, and of the end."""
 
-    def __init__(self, tp: Any, mode: Mode, format: Format) -> None:
+    def __init__(self, tp: Any, mode: Mode, format: Format, exclude_unset: bool) -> None:
         if mode not in ("patches", "snapshots"):
             raise ValueError(f"mode must be 'patches' or 'snapshots', not {mode!r}")
         if format not in ("midstream", "rfc6902"):
             raise ValueError(f"format must be 'midstream' or 'rfc6902', not {format!r}")
         self.mode, self.format = mode, format
-        self.patches = PartialPatches(tp)
+        self.patches = PartialPatches(tp, exclude_unset=exclude_unset)
         self.dump = self.patches.dump
         self.last: Any = None
 
@@ -99,13 +99,15 @@ def patch_events(
     mode: Mode = "patches",
     format: Format = "midstream",
     final: Callable[[], Any] | None = None,
+    exclude_unset: bool = False,
 ) -> Iterator[bytes]:
     """The SSE events of ``partials`` (values of ``tp``, ``None`` before the root begins): a ``patch`` event per
     partial that changed the JSON, then ``done`` (the last partial, or ``final()``: e.g. a client stream's
     ``get_final_response``), or ``error`` if either raises. For a WSGI response or any sync server.
+    ``exclude_unset=True``: the JSON leaves out the fields not seen yet (``PartialPatches``), the final value too.
 
     ``mode`` and ``format`` are checked here, before anything is read."""
-    return _patch_events(partials, _Events(tp, mode, format), final)
+    return _patch_events(partials, _Events(tp, mode, format, exclude_unset), final)
 
 
 def _patch_events(partials: Iterable[Any], events: _Events, final: Callable[[], Any] | None) -> Iterator[bytes]:
@@ -128,10 +130,11 @@ def apatch_events(
     mode: Mode = "patches",
     format: Format = "midstream",
     final: Callable[[], Awaitable[Any]] | None = None,
+    exclude_unset: bool = False,
 ) -> AsyncIterator[bytes]:
     """``patch_events`` for an async source (``final``: a coroutine function, e.g. ``stream.get_final_response``),
     for an ASGI response (Starlette's ``StreamingResponse``). It does not close ``partials``: the caller owns it."""
-    return _apatch_events(partials, _Events(tp, mode, format), final)
+    return _apatch_events(partials, _Events(tp, mode, format, exclude_unset), final)
 
 
 async def _apatch_events(

@@ -175,15 +175,21 @@ class ModelStream(Generic[T]):
         finished = sum(1 for keys in spellings.values() if any(engine.is_complete((key,)) for key in keys))
         return finished / len(spellings)
 
-    def drain_patches(self, format: Format = "midstream") -> list[Op]:
+    def drain_patches(self, format: Format = "midstream", *, exclude_unset: bool = False) -> list[Op]:
         """The JSON Patch operations (``midstream.patch``) that turn the JSON form of the partial at the last drain
         (``null`` before the first) into that of the partial now (``partial.model_dump(mode="json")``, or the type's
-        ``TypeAdapter(...).dump_python(..., mode="json")``). The first non-empty batch replaces the whole document;
+        ``TypeAdapter(...).dump_python(..., mode="json")``; with ``exclude_unset=True``, the fields not seen yet left
+        out, as ``model_dump(exclude_unset=True)`` does). The first non-empty batch replaces the whole document;
         then a grown string is an ``append`` of what it gained (``format="rfc6902"``: a ``replace``), a new item an
-        ``add``. Cost: the path that changed, not the partial's size (``PartialPatches``)."""
+        ``add``. Cost: the path that changed, not the partial's size (``PartialPatches``). One stream's drains
+        follow one JSON form: ``exclude_unset`` cannot change between them."""
         patches = self._patches
         if patches is None:
-            patches = self._patches = PartialPatches(self.type)
+            patches = self._patches = PartialPatches(self.type, exclude_unset=exclude_unset)
+        elif patches.exclude_unset != exclude_unset:
+            raise ValueError(
+                f"this stream's patches follow exclude_unset={patches.exclude_unset}: a client holds one JSON form"
+            )
         return patches.update(self._engine.partial, format)
 
     @property

@@ -53,10 +53,15 @@ class PartialPatches:
 
     Where the operations under one container take more bytes than the container, it is sent whole
     (``midstream.patch.coalesce``).
+
+    ``exclude_unset=True`` follows ``model_dump(mode="json", exclude_unset=True)`` instead: a field not seen yet is
+    absent rather than ``null`` (or its default), and is added when it arrives; fewer bytes, and a client can tell
+    "not arrived" from ``null``.
     """
 
-    def __init__(self, tp: Any) -> None:
+    def __init__(self, tp: Any, *, exclude_unset: bool = False) -> None:
         self.type = tp
+        self.exclude_unset = exclude_unset
         self._plan = plan_of(tp)
         self._last: Any = None
         self._started = False
@@ -71,11 +76,11 @@ class PartialPatches:
             if partial is None:
                 return []
             self._started = True
-            return [{"op": "replace", "path": "", "value": self._plan.dump(partial)}]
+            return [{"op": "replace", "path": "", "value": self.dump(partial)}]
         if last is partial:
             return []
         ops: list[Op] = []
-        _Walk(ops, append=format == "midstream").run(self._plan, last, partial)
+        _Walk(ops, append=format == "midstream", exclude_unset=self.exclude_unset).run(self._plan, last, partial)
         return coalesce(ops, lambda tokens, budget: self._whole(partial, tokens, budget))
 
     def _whole(self, partial: Any, tokens: tuple[str, ...], budget: int) -> Any:
@@ -85,7 +90,7 @@ class PartialPatches:
         for token in tokens:
             if isinstance(plan, UnionPlan):
                 plan = plan.members.get(type(value), plan)
-            if isinstance(plan, ModelPlan) and type(value) is plan.cls and token in plan.by_name:
+            if isinstance(plan, ModelPlan) and type(value) is plan.cls and self._shows(value, token, plan):
                 plan, value = plan.by_name[token], value.__dict__.get(token)
             elif isinstance(plan, ContainerPlan) and type(value) is list and plan.container is list:
                 plan, value = plan.inner, value[int(token)]
@@ -93,11 +98,16 @@ class PartialPatches:
                 plan, value = plan.inner, value[token]
             else:
                 return None
-        return plan.dump(value) if _within(value, budget) else None
+        return plan.dump(value, self.exclude_unset) if _within(value, budget) else None
+
+    def _shows(self, model: Any, name: str, plan: ModelPlan) -> bool:
+        """Whether the JSON form of ``model`` has the field ``name``."""
+        return name in plan.by_name and (not self.exclude_unset or name in model.model_fields_set)
 
     def dump(self, value: Any) -> Any:
-        """The JSON form of a value of the type, as the operations build it (pydantic's ``mode="json"``)."""
-        return self._plan.dump(value)
+        """The JSON form of a value of the type, as the operations build it (pydantic's ``mode="json"``, and
+        ``exclude_unset`` as given)."""
+        return self._plan.dump(value, self.exclude_unset)
 
     def reset(self) -> None:
         """Start again from ``null`` (a new connection): the next non-empty batch replaces the whole document."""
@@ -115,11 +125,11 @@ class Plan:
         self.annotation = annotation
         self._adapter: pydantic.TypeAdapter[Any] | None = None
 
-    def dump(self, value: Any) -> Any:
+    def dump(self, value: Any, exclude_unset: bool = False) -> Any:
         """``value``'s JSON form, as pydantic serializes this type."""
         if self._adapter is None:
             self._adapter = pydantic.TypeAdapter(self.annotation)
-        return self._adapter.dump_python(value, mode="json", warnings=False)
+        return self._adapter.dump_python(value, mode="json", warnings=False, exclude_unset=exclude_unset)
 
     def walks(self, old: Any, new: Any) -> bool:
         """Whether the walk goes into ``old`` and ``new`` (two values of this type that are not the same object)."""
@@ -293,9 +303,10 @@ _KEYS_SIZES: dict[type[BaseModel], int] = {}
 class _Walk:
     """One update's walk: an explicit stack, so a deep document (a recursive model) costs no Python recursion."""
 
-    def __init__(self, ops: list[Op], *, append: bool) -> None:
+    def __init__(self, ops: list[Op], *, append: bool, exclude_unset: bool) -> None:
         self.ops = ops
         self.append = append
+        self.exclude_unset = exclude_unset
         # Tasks: (plan, old, new, path) to walk, or (None, old_json, new_json, path) to diff as JSON.
         self.stack: list[tuple[Plan | None, Any, Any, Path]] = []
 
@@ -312,7 +323,8 @@ class _Walk:
     def _values(self, plan: Plan, old: Any, new: Any, path: Path) -> None:
         """Two values of ``plan``'s type (not the same object)."""
         if not plan.walks(old, new):
-            self.stack.append((None, plan.dump(old), plan.dump(new), path))
+            unset = self.exclude_unset
+            self.stack.append((None, plan.dump(old, unset), plan.dump(new, unset), path))
         elif isinstance(plan, StrPlan):
             self._string(old, new, path)
         elif isinstance(plan, (ModelPlan, UnionPlan)):
@@ -329,6 +341,9 @@ class _Walk:
 
     def _model(self, plan: ModelPlan, old: Any, new: Any, path: Path) -> None:
         old_fields, new_fields = old.__dict__, new.__dict__
+        if self.exclude_unset:  # a field not seen yet is absent from the JSON
+            old_fields = {name: old_fields[name] for name in old.model_fields_set if name in old_fields}
+            new_fields = {name: new_fields[name] for name in new.model_fields_set if name in new_fields}
         tasks: list[tuple[Plan | None, Any, Any, Path]] = []
         dumped: list[str] = []
         for name, field in plan.fields:
@@ -342,8 +357,9 @@ class _Walk:
         if dumped:
             # Dumped by the model itself, as model_dump would: its defaults, its None for a field not seen yet.
             include = set(dumped)
-            before_json = old.model_dump(mode="json", include=include, warnings=False)
-            after_json = new.model_dump(mode="json", include=include, warnings=False)
+            unset = self.exclude_unset
+            before_json = old.model_dump(mode="json", include=include, warnings=False, exclude_unset=unset)
+            after_json = new.model_dump(mode="json", include=include, warnings=False, exclude_unset=unset)
             tasks += [(None, before_json.get(n, _MISSING), after_json.get(n, _MISSING), (*path, n)) for n in dumped]
         self.stack += reversed(tasks)  # popped in field order
 
@@ -353,7 +369,8 @@ class _Walk:
         item = plan.inner
         changed = compress(range(len(new)), map(operator.is_not, old, new))  # finished items are shared: skipped
         tasks: list[tuple[Plan | None, Any, Any, Path]] = [(item, old[i], new[i], (*path, i)) for i in changed]
-        tasks += [(None, _MISSING, item.dump(new[i]), (*path, i)) for i in range(len(old), len(new))]
+        unset = self.exclude_unset
+        tasks += [(None, _MISSING, item.dump(new[i], unset), (*path, i)) for i in range(len(old), len(new))]
         self.stack += reversed(tasks)
 
     def _dict(self, plan: ContainerPlan, old: Any, new: Any, path: Path) -> None:
@@ -364,7 +381,7 @@ class _Walk:
             if before is after:
                 continue
             if before is _MISSING:
-                tasks.append((None, _MISSING, value.dump(after), (*path, key)))
+                tasks.append((None, _MISSING, value.dump(after, self.exclude_unset), (*path, key)))
             else:
                 tasks.append((value, before, after, (*path, key)))
         tasks += [(None, old[key], _MISSING, (*path, key)) for key in old.keys() - new.keys()]
