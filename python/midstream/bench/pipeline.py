@@ -260,7 +260,8 @@ def _rows(
         )
 
 
-def _installed(module: str) -> bool:
+def installed(module: str) -> bool:
+    """Whether ``module`` can be imported (a peer's library is an optional extra)."""
     import importlib.util
 
     return importlib.util.find_spec(module) is not None
@@ -273,7 +274,7 @@ def sse_rows(config: PipelineConfig) -> Iterator[PipelineRow]:
     decoders = {
         name: decode
         for name, decode in SSE_DECODERS.items()
-        if name.startswith("midstream") or _installed("openai" if name.startswith("openai") else "httpx_sse")
+        if name.startswith("midstream") or installed("openai" if name.startswith("openai") else "httpx_sse")
     }
     for name, decode in decoders.items():
         if event_data(decode, reads) != expected:
@@ -390,7 +391,7 @@ def _create_partial(client: Any, model: Any) -> Any:
 
 
 def end_to_end_rows(config: PipelineConfig) -> Iterator[PipelineRow]:
-    if not (_installed("openai") and _installed("instructor")):
+    if not (installed("openai") and installed("instructor")):
         return
     stream = provider_streams(config.answer_bytes)[0]
     reads = network_reads(stream.body, 1, 512)

@@ -37,6 +37,7 @@ import pydantic
 
 import midstream
 from midstream.bench.chunking import TOKEN_SIZED, cut_bytes
+from midstream.bench.pipeline import installed
 from midstream.bench.workloads import WORKLOADS, build
 from midstream.patch import apply, compact_json
 
@@ -170,12 +171,6 @@ WAYS: dict[str, Way] = {
 _PATCHES = {"Parser patches", "typed patches", "typed patches, exclude_unset", "diff of typed snapshots (jsonpatch)"}
 
 
-def _installed(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
-
-
 def run_sends(way: Way, tp: Any, chunks: tuple[bytes, ...], every: int) -> tuple[list[bytes], float]:
     """Every send of one run (their bytes), and the time spent building them."""
     feed, send = way(tp)
@@ -217,7 +212,7 @@ def answers(config: WireConfig) -> list[tuple[str, Any, bytes]]:
 
 
 def run_wire(config: WireConfig) -> list[WireRow]:
-    ways = {name: way for name, way in WAYS.items() if "jsonpatch" not in name or _installed("jsonpatch")}
+    ways = {name: way for name, way in WAYS.items() if "jsonpatch" not in name or installed("jsonpatch")}
     rows: list[WireRow] = []
     for label, tp, text in answers(config):
         chunks = cut_bytes(text, TOKEN_SIZED)
