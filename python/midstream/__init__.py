@@ -22,7 +22,7 @@ from midstream._errors import IncompleteJSONError, JSONError, ProviderError, Ref
 from midstream._from_json import from_json
 from midstream._native import DEFAULT_MAX_DEPTH, Event, Parser
 from midstream.clients import AsyncStructuredStream, StructuredStream, from_anthropic, from_openai
-from midstream.pydantic import ItemReader, ModelStream, Partial, PartialPatches
+from midstream.pydantic import Done, ItemReader, ModelStream, NotNull, Partial, PartialPatches
 from midstream.streams import AsyncPartialStream, PartialStream, aiter_items, iter_items, stream
 from midstream.throttle import throttle
 from midstream.tool_calls import ToolCallUpdate, stream_tool_calls
@@ -31,11 +31,13 @@ __all__ = [
     "DEFAULT_MAX_DEPTH",
     "AsyncPartialStream",
     "AsyncStructuredStream",
+    "Done",
     "Event",
     "IncompleteJSONError",
     "ItemReader",
     "JSONError",
     "ModelStream",
+    "NotNull",
     "Parser",
     "Partial",
     "PartialPatches",

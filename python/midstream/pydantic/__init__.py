@@ -11,8 +11,9 @@ from midstream.pydantic._items import ItemReader
 from midstream.pydantic._model_stream import ModelStream
 from midstream.pydantic._partial_type import Partial
 from midstream.pydantic._patches import PartialPatches
+from midstream.pydantic._policies import Done, NotNull
 
-__all__ = ["ItemReader", "ModelStream", "Partial", "PartialPatches"]
+__all__ = ["Done", "ItemReader", "ModelStream", "NotNull", "Partial", "PartialPatches"]
 
 _ENTRY_POINTS = frozenset({"AsyncPartialStream", "PartialStream", "aiter_items", "iter_items", "stream"})
 

@@ -14,6 +14,7 @@ from midstream.pydantic._cache import TypeCache
 from midstream.pydantic._compile import compile_shape
 from midstream.pydantic._native_plan import plan_of, whole_validator
 from midstream.pydantic._patches import PartialPatches
+from midstream.pydantic._policies import PolicyView, policy_of
 from midstream.pydantic._python_engine import PythonEngine
 from midstream.pydantic._reuse import reusing_validator
 from midstream.pydantic._shapes import DictShape, ListShape, ModelShape, RecordShape, Shape
@@ -102,17 +103,37 @@ class ModelStream(Generic[T]):
         self.feed = self._engine.feed  # type: ignore[method-assign]
         self.take_changed = self._engine.take_changed  # type: ignore[method-assign]
         self._patches: PartialPatches | None = None
+        policy = policy_of(tp)
+        self._policy = None if policy is None else PolicyView(policy, self.is_complete)
+        if self._policy is not None:  # Done / NotNull: each partial is shown through the policies' view
+            self.feed = self._feed_viewed  # type: ignore[method-assign]
+            self.take_changed = self._take_view_changed  # type: ignore[method-assign]
+            self._handed: Any = None
 
     @property
     def native(self) -> bool:
         """Whether the native engine follows this type (else the Python one: same results, more Python per value)."""
         return isinstance(self._engine, TypedParser)
 
+    def _feed_viewed(self, chunk: bytes | bytearray | memoryview | str) -> Any:
+        self._engine.feed(chunk)
+        return self.partial
+
+    def _take_view_changed(self) -> bool:
+        self._engine.take_changed()
+        shown = self.partial
+        changed = shown is not self._handed
+        self._handed = shown
+        return changed
+
     @property
     def native_engine(self) -> TypedParser | None:
         """The native engine, for native code that feeds it directly (``ProviderReader.read_into``: a read's text
         from the provider reader to the partial with no Python in between); ``None`` when the Python engine
-        follows the type. Feeding it is feeding this stream."""
+        follows the type, or when the type's ``Done``/``NotNull`` policies show each partial through a view. Feeding
+        it is feeding this stream."""
+        if self._policy is not None:
+            return None
         return self._engine if isinstance(self._engine, TypedParser) else None
 
     # -------------------------------------------------------------------------------------------------------------
@@ -137,7 +158,10 @@ class ModelStream(Generic[T]):
     def partial(self) -> T | None:
         """The partial value: an instance of the type, or ``None`` before the root begins.
 
-        A snapshot: later chunks do not change it. Reading it again before the next change gives the same object."""
+        A snapshot: later chunks do not change it. Reading it again before the next change gives the same object.
+        With ``Done``/``NotNull`` in the type, what they hold back is left out."""
+        if self._policy is not None and not self._engine.complete:
+            return self._policy.view(self._engine.partial)  # type: ignore[no-any-return]
         return self._engine.partial  # type: ignore[no-any-return]
 
     @property
@@ -159,6 +183,36 @@ class ModelStream(Generic[T]):
         """Whether the value at ``path`` has finished (keys may be JSON keys or field names, as may indices)."""
         # A field may be read under its name as well as its alias (populate_by_name): any spelling counts.
         return any(self._engine.is_complete(keys) for keys in json_paths(self._shape, path))
+
+    def state(self, path: PathLike = ()) -> Literal["pending", "incomplete", "complete"]:
+        """Where the value at ``path`` (field names or aliases, indices) is: ``"complete"`` once finished,
+        ``"incomplete"`` once begun, ``"pending"`` before. States only move forward; after ``finish()`` all are
+        complete."""
+        if self._engine.complete or self.is_complete(path):
+            return "complete"
+        return "incomplete" if self._begun(path) else "pending"
+
+    def states(self, path: PathLike = ()) -> dict[str, Literal["pending", "incomplete", "complete"]]:
+        """The state of each field of the record at ``path`` (by field name), for a UI's spinner per field."""
+        shape = self._shape
+        for step in path:
+            if isinstance(shape, RecordShape) and isinstance(step, str):
+                spec = shape.fields.get(step) or next((s for s in shape.fields.values() if s.name == step), None)
+                if spec is None:
+                    raise KeyError(step)
+                shape = spec.shape
+            elif isinstance(shape, ListShape):
+                shape = shape.item
+            elif isinstance(shape, DictShape):
+                shape = shape.value
+        if not isinstance(shape, RecordShape):
+            raise TypeError(f"no record at {tuple(path)!r}")
+        names = dict.fromkeys(spec.name for spec in shape.fields.values())
+        return {name: self.state((*path, name)) for name in names}
+
+    def _begun(self, path: PathLike) -> bool:
+        """Whether the value at ``path`` is in the document parsed so far (under any spelling of its fields)."""
+        return any(_found(self._engine.document, keys) for keys in json_paths(self._shape, path))
 
     @property
     def progress(self) -> float:
@@ -205,6 +259,21 @@ class ModelStream(Generic[T]):
         one call a loop that hands out each changed partial makes after every feed (the engine's own method, no
         Python frame)."""
         return self._engine.take_changed()
+
+
+def _found(document: Any, keys: tuple[str | int, ...]) -> bool:
+    """Whether ``keys`` lead to a value in the untyped ``document`` (``None`` before the root begins)."""
+    if document is None:
+        return False
+    value = document
+    for key in keys:
+        if isinstance(value, dict):
+            if key not in value:
+                return False
+        elif not (isinstance(value, list) and isinstance(key, int) and 0 <= key < len(value)):
+            return False
+        value = value[key]
+    return True
 
 
 class _Setup(NamedTuple):
