@@ -22,7 +22,7 @@ from midstream._errors import IncompleteJSONError, JSONError, ProviderError, Ref
 from midstream._from_json import from_json
 from midstream._native import DEFAULT_MAX_DEPTH, Event, Parser
 from midstream.clients import AsyncStructuredStream, StructuredStream, from_anthropic, from_openai
-from midstream.pydantic import Done, ItemReader, ModelStream, NotNull, Partial, PartialPatches
+from midstream.pydantic import Done, FieldState, ItemReader, ModelStream, NotNull, Partial, PartialPatches
 from midstream.streams import AsyncPartialStream, PartialStream, aiter_items, iter_items, stream
 from midstream.throttle import throttle
 from midstream.tool_calls import ToolCallUpdate, stream_tool_calls
@@ -33,6 +33,7 @@ __all__ = [
     "AsyncStructuredStream",
     "Done",
     "Event",
+    "FieldState",
     "IncompleteJSONError",
     "ItemReader",
     "JSONError",

@@ -26,7 +26,7 @@ from midstream.providers import Finished, ToolCallDelta
 from midstream.providers.follow import Follower
 from midstream.providers.reader import Piece
 from midstream.providers.source import EventReader
-from midstream.pydantic import ItemReader, ModelStream
+from midstream.pydantic import FieldState, ItemReader, ModelStream
 
 T = TypeVar("T")
 Mode = Literal["partial", "iterable"]
@@ -282,6 +282,12 @@ class Attempt:
     def progress(self) -> float:
         return self._model.progress
 
+    def state(self, path: Iterable[str | int]) -> FieldState:
+        return self._model.state(self.target.stream_path(path))
+
+    def states(self, path: Iterable[str | int]) -> dict[str, FieldState]:
+        return self._model.states(self.target.stream_path(path))
+
 
 def reask_text(error: Exception) -> str:
     """The user message that asks the model to fix its answer."""
@@ -353,6 +359,20 @@ class _Base:
         if self._done:
             return 1.0
         return self._current.progress if self._current is not None else 0.0
+
+    def state(self, path: Iterable[str | int] = ()) -> FieldState:
+        """Where the value at ``path`` of the answer is in the attempt under way: ``"pending"``, ``"incomplete"`` or
+        ``"complete"`` (see ``ModelStream.state``; a new attempt starts over)."""
+        if self._done:
+            return "complete"
+        return self._current.state(path) if self._current is not None else "pending"
+
+    def states(self, path: Iterable[str | int] = ()) -> dict[str, FieldState]:
+        """The state of each field of the record at ``path`` of the answer (see ``ModelStream.states``)."""
+        if self._current is None:  # nothing asked yet: every field pending
+            fields = ModelStream(self.target.stream_type).states(self.target.stream_path(path))
+            return dict.fromkeys(fields, "pending")
+        return self._current.states(path)
 
 
 class StructuredStream(_Base, Generic[T]):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import re
 import typing
+from collections.abc import Iterable
 from typing import Any
 
 import pydantic
@@ -40,6 +41,10 @@ class Target:
             or f"Correctly extracted `{self.name}` with all the required parameters with correct types"
         )
         self.schema, self.strict = strict_schema(schema)
+
+    def stream_path(self, path: Iterable[str | int]) -> tuple[str | int, ...]:
+        """A path of the user's value as a path of ``stream_type``'s value."""
+        return ("items", *path) if self.wrapped else tuple(path)
 
     def unwrap(self, value: Any) -> Any:
         """The user's value from a (partial) value of ``stream_type``."""

@@ -8,12 +8,12 @@ array; ``Partial[Model]`` names the type of a partial in annotations. The entry 
 from typing import Any
 
 from midstream.pydantic._items import ItemReader
-from midstream.pydantic._model_stream import ModelStream
+from midstream.pydantic._markers import Done, NotNull
+from midstream.pydantic._model_stream import FieldState, ModelStream
 from midstream.pydantic._partial_type import Partial
 from midstream.pydantic._patches import PartialPatches
-from midstream.pydantic._policies import Done, NotNull
 
-__all__ = ["Done", "ItemReader", "ModelStream", "NotNull", "Partial", "PartialPatches"]
+__all__ = ["Done", "FieldState", "ItemReader", "ModelStream", "NotNull", "Partial", "PartialPatches"]
 
 _ENTRY_POINTS = frozenset({"AsyncPartialStream", "PartialStream", "aiter_items", "iter_items", "stream"})
 

@@ -19,9 +19,12 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from midstream.pydantic._cache import TypeCache
+from midstream.pydantic._markers import Done
 from midstream.pydantic._shapes import (
     DataclassShape,
     DictShape,
+    DoneShape,
+    DoneUnionShape,
     LeafShape,
     ListShape,
     ModelShape,
@@ -108,8 +111,20 @@ def _constraints(metadata: list[Any]) -> list[Any]:
             if item.discriminator is not None:
                 kept.append(pydantic.Field(discriminator=item.discriminator))
             continue
-        kept.append(item)
+        if _acted_on_by_pydantic(item):
+            kept.append(item)
     return kept
+
+
+def _acted_on_by_pydantic(item: Any) -> bool:
+    """Whether pydantic reads this ``Annotated`` metadata when it validates: annotated-types constraints, pydantic's
+    own markers, objects that build their own schema. Anything else (a docstring, ``midstream.Done``) it ignores,
+    and so does the shape: ``Annotated[Model, "doc"]`` is the model's shape."""
+    if isinstance(item, annotated_types.BaseMetadata | annotated_types.GroupedMetadata):
+        return True
+    if hasattr(item, "__get_pydantic_core_schema__") or hasattr(item, "__get_pydantic_json_schema__"):
+        return True
+    return type(item).__module__.partition(".")[0] in ("pydantic", "pydantic_core")
 
 
 def _max_length(metadata: list[Any]) -> int | None:
@@ -130,6 +145,8 @@ def _discriminator(metadata: list[Any]) -> str | None:
 
 def _compile(annotation: Any) -> Shape:
     base, metadata = strip_annotated(annotation)
+    if any(item is Done for item in metadata):
+        return _done(compile_shape(_annotate(base, [item for item in metadata if item is not Done])))
     if any(isinstance(item, RAWVALIDATOR_TYPES) for item in metadata):
         # Its validator must see the raw value: left to the enclosing part, shown when that part validates.
         return UncheckedShape(annotation)
@@ -177,6 +194,21 @@ def _compile(annotation: Any) -> Shape:
     is_str = base is str
     plain = not constraints and base in (str, int, float, bool, type(None))
     return LeafShape(checked, grows=is_str, max_length=_max_length(constraints) if is_str else None, plain=plain)
+
+
+def _done(shape: Shape) -> Shape:
+    """``Annotated[T, Done]``: the shape of ``T``, shown only once finished. A scalar is checked natively as a
+    number is (no longer shown while it grows); anything else is validated whole when it finishes (``DoneShape``).
+    So ``Done`` costs nothing per chunk: the engines themselves hold the value back."""
+    if type(shape) is LeafShape and shape.grows:
+        return LeafShape(shape.annotation, grows=False, max_length=shape.max_length, plain=shape.plain)
+    if isinstance(shape, LeafShape | DoneShape | DoneUnionShape) or shape.hidden:
+        return shape  # already shown only once finished (a Literal, an Enum, a number...; a raw-validated place)
+    if isinstance(shape, UnionShape):
+        return DoneUnionShape(shape, _done)  # each variant, once picked, held back as it would be alone
+    if type(shape) is RawShape and not shape.live:
+        return shape  # a typed value checked whole: shown once finished already
+    return DoneShape(shape)
 
 
 def _annotate(annotation: Any, metadata: list[Any]) -> Any:

@@ -24,6 +24,8 @@ T = TypeVar("T")
 #: ``TypeError`` if it does not), ``"python"`` (the Python one: slower, the same results; for comparing them).
 Engine = Literal["auto", "native", "python"]
 PathLike = typing.Sequence[str | int]
+#: Where a value of a stream is (``ModelStream.state``): not begun, begun, or finished.
+FieldState = Literal["pending", "incomplete", "complete"]
 
 
 class ModelStream(Generic[T]):
@@ -104,8 +106,8 @@ class ModelStream(Generic[T]):
         self.take_changed = self._engine.take_changed  # type: ignore[method-assign]
         self._patches: PartialPatches | None = None
         policy = policy_of(tp)
-        self._policy = None if policy is None else PolicyView(policy, self.is_complete)
-        if self._policy is not None:  # Done / NotNull: each partial is shown through the policies' view
+        self._policy = None if policy is None else PolicyView(policy, lambda: self._engine.path)
+        if self._policy is not None:  # NotNull: each partial is shown through a view (Done needs none: _compile)
             self.feed = self._feed_viewed  # type: ignore[method-assign]
             self.take_changed = self._take_view_changed  # type: ignore[method-assign]
             self._handed: Any = None
@@ -130,8 +132,8 @@ class ModelStream(Generic[T]):
     def native_engine(self) -> TypedParser | None:
         """The native engine, for native code that feeds it directly (``ProviderReader.read_into``: a read's text
         from the provider reader to the partial with no Python in between); ``None`` when the Python engine
-        follows the type, or when the type's ``Done``/``NotNull`` policies show each partial through a view. Feeding
-        it is feeding this stream."""
+        follows the type, or when the type's ``NotNull`` fields show each partial through a view (``Done`` alone keeps
+        it). Feeding it is feeding this stream."""
         if self._policy is not None:
             return None
         return self._engine if isinstance(self._engine, TypedParser) else None
@@ -159,7 +161,8 @@ class ModelStream(Generic[T]):
         """The partial value: an instance of the type, or ``None`` before the root begins.
 
         A snapshot: later chunks do not change it. Reading it again before the next change gives the same object.
-        With ``Done``/``NotNull`` in the type, what they hold back is left out."""
+        With ``Done``/``NotNull`` in the type, what they hold back is left out (``Done``: by the engine itself;
+        ``NotNull``: by a view of the engine's partial)."""
         if self._policy is not None and not self._engine.complete:
             return self._policy.view(self._engine.partial)  # type: ignore[no-any-return]
         return self._engine.partial  # type: ignore[no-any-return]
@@ -184,7 +187,7 @@ class ModelStream(Generic[T]):
         # A field may be read under its name as well as its alias (populate_by_name): any spelling counts.
         return any(self._engine.is_complete(keys) for keys in json_paths(self._shape, path))
 
-    def state(self, path: PathLike = ()) -> Literal["pending", "incomplete", "complete"]:
+    def state(self, path: PathLike = ()) -> FieldState:
         """Where the value at ``path`` (field names or aliases, indices) is: ``"complete"`` once finished,
         ``"incomplete"`` once begun, ``"pending"`` before. States only move forward; after ``finish()`` all are
         complete."""
@@ -192,7 +195,7 @@ class ModelStream(Generic[T]):
             return "complete"
         return "incomplete" if self._begun(path) else "pending"
 
-    def states(self, path: PathLike = ()) -> dict[str, Literal["pending", "incomplete", "complete"]]:
+    def states(self, path: PathLike = ()) -> dict[str, FieldState]:
         """The state of each field of the record at ``path`` (by field name), for a UI's spinner per field."""
         shape = self._shape
         for step in path:
@@ -211,8 +214,18 @@ class ModelStream(Generic[T]):
         return {name: self.state((*path, name)) for name in names}
 
     def _begun(self, path: PathLike) -> bool:
-        """Whether the value at ``path`` is in the document parsed so far (under any spelling of its fields)."""
-        return any(_found(self._engine.document, keys) for keys in json_paths(self._shape, path))
+        """Whether the value at ``path`` has begun (under any spelling of its fields): it is in the document parsed
+        so far, or on the open path (its key has arrived; a number is being read)."""
+        open_path = self._engine.path
+        document: Any = _UNREAD
+        for keys in json_paths(self._shape, path):
+            if keys and open_path[: len(keys)] == keys:
+                return True
+            if document is _UNREAD:
+                document = self._engine.document
+            if _found(document, keys):
+                return True
+        return False
 
     @property
     def progress(self) -> float:
@@ -244,21 +257,29 @@ class ModelStream(Generic[T]):
             raise ValueError(
                 f"this stream's patches follow exclude_unset={patches.exclude_unset}: a client holds one JSON form"
             )
-        return patches.update(self._engine.partial, format)
+        return patches.update(self.partial, format)
 
     @property
     def changed(self) -> bool:
-        """Whether the partial changed since this flag was last cleared (``clear_changed``)."""
+        """Whether the partial changed since this flag was last cleared (``clear_changed``). With ``Done``/``NotNull``
+        in the type: whether what is shown changed (a held-back field growing is no change)."""
+        if self._policy is not None:
+            return self.partial is not self._handed  # a value completing changes the view, not the engine's partial
         return self._engine.changed
 
     def clear_changed(self) -> None:
         self._engine.changed = False
+        if self._policy is not None:
+            self._handed = self.partial
 
     def take_changed(self) -> bool:
         """Whether the partial changed since the last ``take_changed`` (or ``clear_changed``), clearing the flag: the
         one call a loop that hands out each changed partial makes after every feed (the engine's own method, no
         Python frame)."""
         return self._engine.take_changed()
+
+
+_UNREAD = object()
 
 
 def _found(document: Any, keys: tuple[str | int, ...]) -> bool:

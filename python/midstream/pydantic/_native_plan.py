@@ -35,6 +35,7 @@ from midstream.pydantic._reuse import Validated as Validated  # the hooks the na
 from midstream.pydantic._shapes import (
     DataclassShape,
     DictShape,
+    DoneShape,
     FieldSpec,
     LeafShape,
     ListShape,
@@ -143,7 +144,7 @@ class _Compiler:
                 plain = _PLAIN.get(shape.annotation, 0)
             choices = None if isinstance(shape, UnionLeafShape) else _choices(shape.annotation)
             return ("leaf", shape, plain, shape.grows, shape.max_length, choices)
-        if type(shape) is RawShape:
+        if type(shape) is RawShape or type(shape) is DoneShape:
             return ("live", shape, shape.passthrough) if shape.live else ("checked", shape)
         raise _Unsupported
 

@@ -93,6 +93,10 @@ class PythonEngine:
     def document(self) -> Any:
         return self._parser.value
 
+    @property
+    def path(self) -> tuple[str | int, ...]:
+        return self._parser.path
+
     def is_complete(self, path: tuple[str | int, ...]) -> bool:
         return self._parser.is_complete(path)
 

@@ -92,6 +92,26 @@ class RawShape(Shape):
         return UnionValidated(value) if self.union else Validated(value, json_kind(raw))
 
 
+class DoneShape(RawShape):
+    """A place marked ``midstream.Done`` that is not a scalar (a model, a list, a dict, an untyped value): nothing
+    is shown until its value has finished; it is then validated as a whole, once, and shown final."""
+
+    def __init__(self, inner: Shape) -> None:
+        super().__init__(inner.annotation, live=False)
+        self.grows = False
+        self.inner = inner
+
+    def checked_input(self, value: Any, raw: Any) -> Any:
+        inner = self.inner
+        if isinstance(inner, RecordShape):
+            return inner.given(value)  # as the record's place takes it (the instance, or marked with its class)
+        if isinstance(inner, RawShape):
+            return inner.checked_input(value, raw)
+        if isinstance(inner, UnionShape | PendingUnionShape):
+            return UnionValidated(value)
+        return Validated(value, json_kind(raw))
+
+
 class LeafShape(Shape):
     """A scalar: shown once finished and checked (Literals, Enums, numbers); strings also show as they grow.
 
@@ -476,6 +496,17 @@ class UnionShape(Shape):
 
     def checked_input(self, value: Any, raw: Any) -> Any:
         return UnionValidated(value)
+
+
+class DoneUnionShape(UnionShape):
+    """A union marked ``midstream.Done``: the variant is picked as for the union, then shown only once finished."""
+
+    def __init__(self, union: UnionShape, done: Callable[[Shape], Shape]) -> None:
+        super().__init__(union.annotation, union._options, union.discriminator)
+        self._done = done
+
+    def _resolve(self, kind: str, outer: UnionShape) -> Shape:
+        return self._done(super()._resolve(kind, outer))
 
 
 class PendingUnionShape(Shape):

@@ -94,7 +94,7 @@ impl Parser {
 
     /// The path (keys and indices) of the value being written now; `()` is the root.
     #[getter]
-    fn path<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+    pub(crate) fn path<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
         self.builder.path(py, self.core.is_awaiting_value())
     }
 

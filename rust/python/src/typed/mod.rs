@@ -8,7 +8,7 @@ pub(crate) mod plan;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyList, PyString};
+use pyo3::types::{PyBytes, PyList, PyString, PyTuple};
 
 use crate::parser::Parser;
 use builder::TypedBuilder;
@@ -131,6 +131,14 @@ impl TypedParser {
     fn document(slf: &Bound<'_, Self>) -> PyResult<Py<PyAny>> {
         let mut this = slf.try_borrow_mut().map_err(|_| in_use())?;
         this.parser.value(slf.py())
+    }
+
+    /// The path (JSON keys and indices) of the value being written now (`Parser.path`): a number being read, a
+    /// value whose key has arrived.
+    #[getter]
+    fn path<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyTuple>> {
+        let this = slf.try_borrow().map_err(|_| in_use())?;
+        this.parser.path(slf.py())
     }
 
     /// Whether the value at `path` (JSON keys and indices) has finished.
