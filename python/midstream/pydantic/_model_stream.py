@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Callable
+from functools import cached_property
 from typing import Any, Generic, Literal, NamedTuple, TypeVar, overload
 
 import pydantic
@@ -118,8 +119,12 @@ class ModelStream(Generic[T]):
         return isinstance(self._engine, TypedParser)
 
     def _feed_viewed(self, chunk: bytes | bytearray | memoryview | str) -> Any:
-        self._engine.feed(chunk)
-        return self.partial
+        return self._shown(self._engine.feed(chunk))
+
+    def _shown(self, partial: Any) -> Any:
+        """The engine's ``partial`` as shown: through the ``NotNull`` view until the value is complete."""
+        assert self._policy is not None
+        return partial if self._engine.complete else self._policy.view(partial)
 
     def _take_view_changed(self) -> bool:
         self._engine.take_changed()
@@ -163,8 +168,8 @@ class ModelStream(Generic[T]):
         A snapshot: later chunks do not change it. Reading it again before the next change gives the same object.
         With ``Done``/``NotNull`` in the type, what they hold back is left out (``Done``: by the engine itself;
         ``NotNull``: by a view of the engine's partial)."""
-        if self._policy is not None and not self._engine.complete:
-            return self._policy.view(self._engine.partial)  # type: ignore[no-any-return]
+        if self._policy is not None:
+            return self._shown(self._engine.partial)  # type: ignore[no-any-return]
         return self._engine.partial  # type: ignore[no-any-return]
 
     @property
@@ -191,9 +196,12 @@ class ModelStream(Generic[T]):
         """Where the value at ``path`` (field names or aliases, indices) is: ``"complete"`` once finished,
         ``"incomplete"`` once begun, ``"pending"`` before. States only move forward; after ``finish()`` all are
         complete."""
+        return self._state(path, _Reading(self._engine))
+
+    def _state(self, path: PathLike, reading: _Reading) -> FieldState:
         if self._engine.complete or self.is_complete(path):
             return "complete"
-        return "incomplete" if self._begun(path) else "pending"
+        return "incomplete" if self._begun(path, reading) else "pending"
 
     def states(self, path: PathLike = ()) -> dict[str, FieldState]:
         """The state of each field of the record at ``path`` (by field name), for a UI's spinner per field."""
@@ -211,19 +219,16 @@ class ModelStream(Generic[T]):
         if not isinstance(shape, RecordShape):
             raise TypeError(f"no record at {tuple(path)!r}")
         names = dict.fromkeys(spec.name for spec in shape.fields.values())
-        return {name: self.state((*path, name)) for name in names}
+        reading = _Reading(self._engine)  # the open path and the document, read once for every field
+        return {name: self._state((*path, name), reading) for name in names}
 
-    def _begun(self, path: PathLike) -> bool:
-        """Whether the value at ``path`` has begun (under any spelling of its fields): it is in the document parsed
-        so far, or on the open path (its key has arrived; a number is being read)."""
-        open_path = self._engine.path
-        document: Any = _UNREAD
+    def _begun(self, path: PathLike, reading: _Reading) -> bool:
+        """Whether the value at ``path`` has begun (under any spelling of its fields): it is on the open path (its
+        key has arrived; a number is being read), or in the document parsed so far."""
         for keys in json_paths(self._shape, path):
-            if keys and open_path[: len(keys)] == keys:
+            if keys and reading.open_path[: len(keys)] == keys:
                 return True
-            if document is _UNREAD:
-                document = self._engine.document
-            if _found(document, keys):
+            if _found(reading.document, keys):
                 return True
         return False
 
@@ -279,7 +284,19 @@ class ModelStream(Generic[T]):
         return self._engine.take_changed()
 
 
-_UNREAD = object()
+class _Reading:
+    """What ``state`` reads from the engine, each read at most once (the document only if it is asked for)."""
+
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
+
+    @cached_property
+    def open_path(self) -> tuple[str | int, ...]:
+        return self._engine.path  # type: ignore[no-any-return]
+
+    @cached_property
+    def document(self) -> Any:
+        return self._engine.document
 
 
 def _found(document: Any, keys: tuple[str | int, ...]) -> bool:
@@ -364,7 +381,7 @@ def json_paths(shape: Shape, path: PathLike) -> list[tuple[str | int, ...]]:
         if isinstance(shape, RecordShape) and isinstance(step, str):
             spec = shape.fields.get(step) or next((s for s in shape.fields.values() if s.name == step), None)
             if spec is not None:
-                spellings += [key for key, other in shape.fields.items() if other is spec and key != step]
+                spellings += [key for key in shape.keys_by_name[spec.name] if key != step]
                 shape = spec.shape
         elif isinstance(shape, ListShape):
             shape = shape.item

@@ -112,7 +112,9 @@ def policy_of(annotation: Any) -> Policy | None:
         policy = built[key]
         if node.model is not None:
             policy.cls = node.model
-            keys = _json_keys(node.model)
+            shape = compile_shape(node.model)
+            assert isinstance(shape, RecordShape)
+            keys = shape.keys_by_name  # every JSON key a field may be read from, to follow the open path
             for name, not_null, child, info in node.fields:
                 inner = built.get(child) or _cached(child)
                 if not_null or inner is not None:
@@ -180,18 +182,6 @@ def _known(annotation: Any) -> bool:
 
 def _cached(annotation: Any) -> Policy | None:
     return _policies.get(annotation) if _hashable(annotation) else None
-
-
-def _json_keys(model: type[BaseModel]) -> dict[str, tuple[str, ...]]:
-    """Each field's JSON keys (alias, name...), the one it is written under first."""
-    shape = compile_shape(model)
-    assert isinstance(shape, RecordShape)
-    keys: dict[str, list[str]] = {}
-    for key, spec in shape.fields.items():
-        spellings = keys.setdefault(spec.name, [spec.key])
-        if key not in spellings:
-            spellings.append(key)
-    return {name: tuple(spellings) for name, spellings in keys.items()}
 
 
 def _default_of(info: Any) -> Callable[[], Any]:

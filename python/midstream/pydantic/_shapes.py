@@ -204,6 +204,17 @@ class RecordShape(Shape):
         raise NotImplementedError
 
     @cached_property
+    def keys_by_name(self) -> dict[str, tuple[str, ...]]:
+        """Every JSON key each field may be read from (alias, name...), by field name; the one it is written under
+        first."""
+        keys: dict[str, list[str]] = {}
+        for key, spec in self.fields.items():
+            spellings = keys.setdefault(spec.name, [spec.key])
+            if key not in spellings:
+                spellings.append(key)
+        return {name: tuple(spellings) for name, spellings in keys.items()}
+
+    @cached_property
     def field_count(self) -> int:
         return len({spec.name for spec in self.fields.values()})
 
